@@ -1,0 +1,121 @@
+"""Operating calendars in model time: open windows, shifts, holidays and local days.
+
+A calendar is written in its own time zone (``Asia/Almaty``, ``Asia/Shanghai``, …); here it is
+turned once into sorted open intervals in model hours (UTC hours from the scenario start), so
+that ``is_open`` and ``next_open`` are binary searches.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_right
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from ..scenario.schema import WEEKDAYS, Calendar, clock_hours
+
+__all__ = ["OperatingCalendar"]
+
+_MARGIN_DAYS = 8
+
+
+class OperatingCalendar:
+    """A calendar resolved into open intervals over a model horizon.
+
+    Parameters
+    ----------
+    calendar : Calendar
+        The calendar as the scenario states it.
+    start_utc : datetime.datetime
+        Model time 0 (aware, UTC).
+    horizon_hours : float
+        Length of the run [h]; intervals are built a little beyond it.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> from corridor_sim.scenario.schema import Calendar
+    >>> cal = Calendar(shifts=[{"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+    ...                         "open": "09:00", "close": "18:00"}], timezone="Asia/Shanghai")
+    >>> oc = OperatingCalendar(cal, dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc), 48)
+    >>> oc.is_open(0.5), oc.next_open(10.0)   # 09:00 in Shanghai is 01:00 UTC
+    (False, 25.0)
+    """
+
+    def __init__(self, calendar: Calendar, start_utc: dt.datetime, horizon_hours: float) -> None:
+        self.calendar = calendar
+        self.zone = ZoneInfo(calendar.timezone)
+        self._start = start_utc
+        first = (start_utc.astimezone(self.zone)).date() - dt.timedelta(days=1)
+        n_days = int(horizon_hours // 24) + _MARGIN_DAYS + 2
+        days = [first + dt.timedelta(days=i) for i in range(n_days)]
+        self._midnights = [self._hours(d, 0.0) for d in days]
+        self._first_day = first
+        self.always_open = calendar.always_open and not calendar.closed_dates
+        self.starts, self.ends = self._intervals(days)
+        self._starts_list = self.starts.tolist()
+        self._ends_list = self.ends.tolist()
+
+    def _hours(self, day: dt.date, clock: float) -> float:
+        """Model hours of a local clock time on a local date."""
+        local = dt.datetime(day.year, day.month, day.day, tzinfo=self.zone)
+        utc = (local + dt.timedelta(hours=clock)).astimezone(dt.timezone.utc)
+        return (utc - self._start).total_seconds() / 3600.0
+
+    def _intervals(self, days: list[dt.date]) -> tuple[np.ndarray, np.ndarray]:
+        closed = set(self.calendar.closed_dates)
+        raw: list[tuple[float, float]] = []
+        for day in days:
+            if day in closed:
+                continue
+            if self.calendar.always_open:
+                raw.append((self._hours(day, 0.0), self._hours(day, 24.0)))
+                continue
+            weekday = WEEKDAYS[day.weekday()]
+            for shift in self.calendar.shifts:
+                if weekday in shift.days:
+                    a, b = clock_hours(shift.open), clock_hours(shift.close)
+                    if b <= a:
+                        b += 24.0
+                    raw.append((self._hours(day, a), self._hours(day, b)))
+        raw.sort()
+        merged: list[list[float]] = []
+        for a, b in raw:
+            if merged and a <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], b)
+            else:
+                merged.append([a, b])
+        arr = np.array(merged, dtype=float).reshape(-1, 2)
+        return arr[:, 0].copy(), arr[:, 1].copy()
+
+    def is_open(self, t: float) -> bool:
+        """Whether the facility is open at model time ``t`` [h]."""
+        if self.always_open:
+            return True
+        i = bisect_right(self._starts_list, t) - 1
+        return i >= 0 and t < self._ends_list[i]
+
+    def next_open(self, t: float) -> float:
+        """The first model time ≥ ``t`` at which it is open [h]; ``inf`` if never again."""
+        if self.always_open:
+            return t
+        i = bisect_right(self._starts_list, t) - 1
+        if i >= 0 and t < self._ends_list[i]:
+            return t
+        return self._starts_list[i + 1] if i + 1 < len(self._starts_list) else float("inf")
+
+    def open_hours(self, a: float, b: float) -> float:
+        """Hours open within the model-time window [a, b]."""
+        if self.always_open:
+            return max(0.0, b - a)
+        overlap = np.clip(np.minimum(self.ends, b) - np.maximum(self.starts, a), 0.0, None)
+        return float(overlap.sum())
+
+    def day_index(self, t: float) -> int:
+        """Index of the local calendar day that model time ``t`` falls in."""
+        return bisect_right(self._midnights, t) - 1
+
+    def day_start(self, index: int) -> float:
+        """Model time [h] of local midnight starting day ``index``; ``inf`` past the table."""
+        return self._midnights[index] if 0 <= index < len(self._midnights) else float("inf")

@@ -1,0 +1,196 @@
+"""The corridor as a NetworkX graph, and routing of flows on it.
+
+The graph is a :class:`networkx.MultiDiGraph` whose edges are keyed by mode, so rail, road and
+air can run in parallel between the same two places and routing chooses among them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+
+from .errors import Problem
+from .scenario.schema import FACILITY_KINDS, Demand, Scenario
+
+__all__ = ["Network", "Route", "allowed_modes", "build_graph", "route_problems"]
+
+
+@dataclass(frozen=True)
+class Route:
+    """A route through the corridor.
+
+    Attributes
+    ----------
+    nodes : tuple of str
+        Node names from origin to destination.
+    modes : tuple of str
+        Mode of each link; ``len(modes) == len(nodes) - 1``.
+    expected_hours : float
+        Expected time without queueing [h] (travel plus mean service).
+    """
+
+    nodes: tuple[str, ...]
+    modes: tuple[str, ...]
+    expected_hours: float
+
+    @property
+    def label(self) -> str:
+        """Node names joined by ``>``, as in the ``route`` column of the results."""
+        return ">".join(self.nodes)
+
+
+def node_service_hours(scenario: Scenario, name: str) -> float:
+    """Expected time spent at a node without queueing [h] (0 for cities).
+
+    Parameters
+    ----------
+    scenario : Scenario
+    name : str
+        Node name.
+
+    Returns
+    -------
+    float
+    """
+    node = scenario.nodes[name]
+    if node.kind not in FACILITY_KINDS:
+        return 0.0
+    hours = node.service_time.mean
+    if node.inspection is not None:
+        hours += node.inspection.probability * node.inspection.time.mean
+    if node.transload is not None:
+        hours += node.transload.time.mean
+    return hours
+
+
+def build_graph(scenario: Scenario) -> nx.MultiDiGraph:
+    """Build the corridor graph of a scenario.
+
+    Parameters
+    ----------
+    scenario : Scenario
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        Nodes carry ``kind``, ``model`` (the node's settings), ``lat``, ``lon`` and
+        ``service_hours``; edges are keyed by mode and carry ``link`` (its settings) and
+        ``hours`` (expected travel time [h]).
+
+    Examples
+    --------
+    >>> import corridor_sim as cs
+    >>> g = build_graph(cs.bundled("single_checkpoint"))
+    >>> sorted(g.successors("origin")), list(g["origin"]["border"])
+    (['border'], ['road'])
+    """
+    graph = nx.MultiDiGraph(name=scenario.name)
+    for name, node in scenario.nodes.items():
+        graph.add_node(name, kind=node.kind, model=node, lat=node.lat, lon=node.lon,
+                       service_hours=node_service_hours(scenario, name))
+    for link in scenario.links:
+        hours = link.time.mean
+        graph.add_edge(link.from_, link.to, key=link.mode, link=link, hours=hours)
+        if link.bidirectional:
+            graph.add_edge(link.to, link.from_, key=link.mode, link=link, hours=hours)
+    return graph
+
+
+def allowed_modes(scenario: Scenario, flow: Demand) -> frozenset[str]:
+    """Modes a flow may use: its own restriction within its commodity's modes.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    flow : Demand
+
+    Returns
+    -------
+    frozenset of str
+    """
+    modes = set(scenario.commodities[flow.commodity].modes)
+    if flow.modes is not None:
+        modes &= set(flow.modes)
+    return frozenset(modes)
+
+
+class Network:
+    """The graph of a scenario with cached shortest-expected-time routes.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    """
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        self.graph = build_graph(scenario)
+        self._routes: dict[tuple[str, str, frozenset[str]], Route | None] = {}
+
+    def route(self, origin: str, destination: str, modes: frozenset[str]) -> Route | None:
+        """Fastest route by expected time using only ``modes``, or None if there is none.
+
+        Parameters
+        ----------
+        origin, destination : str
+            Node names.
+        modes : frozenset of str
+            Allowed modes.
+
+        Returns
+        -------
+        Route or None
+        """
+        key = (origin, destination, modes)
+        if key not in self._routes:
+            self._routes[key] = self._shortest(origin, destination, modes)
+        return self._routes[key]
+
+    def _best_edge(self, u: str, v: str, modes: frozenset[str]) -> tuple[str, float] | None:
+        best = None
+        for mode, attrs in self.graph[u][v].items():
+            if mode in modes and (best is None or attrs["hours"] < best[1]):
+                best = (mode, attrs["hours"])
+        return best
+
+    def _shortest(self, origin: str, destination: str, modes: frozenset[str]) -> Route | None:
+        g = self.graph
+
+        def weight(u: str, v: str, _edges: dict) -> float | None:
+            best = self._best_edge(u, v, modes)
+            return None if best is None else best[1] + g.nodes[v]["service_hours"]
+
+        try:
+            nodes = nx.shortest_path(g, origin, destination, weight=weight)
+        except nx.NetworkXNoPath:
+            return None
+        chosen = [self._best_edge(u, v, modes) for u, v in zip(nodes, nodes[1:])]
+        hours = sum(c[1] for c in chosen) + sum(g.nodes[n]["service_hours"] for n in nodes[1:])
+        return Route(tuple(nodes), tuple(c[0] for c in chosen), hours)
+
+    def flow_route(self, flow: Demand) -> Route | None:
+        """The route of a demand flow (see :meth:`route`)."""
+        return self.route(flow.origin, flow.destination, allowed_modes(self.scenario, flow))
+
+
+def route_problems(scenario: Scenario) -> list[Problem]:
+    """One problem for every demand flow that has no route by its allowed modes.
+
+    Parameters
+    ----------
+    scenario : Scenario
+
+    Returns
+    -------
+    list of Problem
+    """
+    net = Network(scenario)
+    problems = []
+    for i, flow in enumerate(scenario.demand):
+        if net.flow_route(flow) is None:
+            modes = "/".join(sorted(allowed_modes(scenario, flow))) or "no mode"
+            problems.append(Problem(f"demand[{i}]", f"no route from {flow.origin!r} to "
+                                    f"{flow.destination!r} by {modes} for commodity "
+                                    f"{flow.commodity!r}"))
+    return problems

@@ -1,0 +1,464 @@
+"""Scenario files: YAML with line numbers, ``extends`` merging, validation, ``with_changes``.
+
+Every problem in a file is reported at once, as ``FILE:LINE: key.path: message``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from ..errors import Problem, ScenarioError
+from . import schema
+from .references import reference_problems, suggest
+
+__all__ = ["apply_changes", "load_scenario", "parse_path", "scenario_from_dict", "to_yaml"]
+
+Path_ = tuple[str | int, ...]
+Locations = dict[Path_, tuple[str, int]]
+
+# Lists merged item by item under `extends`, by these identity keys.
+_LIST_IDENTITY = {
+    "links": ("from", "to", "mode"),
+    "demand": ("origin", "destination", "commodity"),
+}
+_LIST_DEFAULTS = {"mode": "road"}
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML loader that reads clock times such as 09:00 as text, not base-60 numbers."""
+
+
+for _first in "0123456789":
+    _Loader.yaml_implicit_resolvers.setdefault(_first, [])
+    _Loader.yaml_implicit_resolvers[_first] = [
+        ("tag:yaml.org,2002:str", re.compile(r"^(?:[01]?\d|2[0-4]):[0-5]\d$")),
+        *[r for r in yaml.SafeLoader.yaml_implicit_resolvers.get(_first, [])],
+    ]
+
+
+# --------------------------------------------------------------------------- reading YAML
+
+
+def _read_yaml(path: Path) -> tuple[Any, Locations, list[Problem]]:
+    label = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        return None, {}, [Problem("", f"cannot read file: {err.strerror}", label)]
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(err, "problem", None) or str(err)
+        return None, {}, [Problem("", f"not valid YAML: {problem}", label, line)]
+    finally:
+        loader.dispose()
+    locs: Locations = {}
+    problems: list[Problem] = []
+    if node is not None:
+        _walk(node, (), label, locs, problems)
+    return data, locs, problems
+
+
+def _walk(node: yaml.Node, path: Path_, label: str, locs: Locations,
+          problems: list[Problem]) -> None:
+    locs[path] = (label, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = key_node.value
+            if key in seen:
+                problems.append(Problem(format_path((*path, key)), "duplicate key", label,
+                                        key_node.start_mark.line + 1))
+            seen.add(key)
+            _walk(value_node, (*path, key), label, locs, problems)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _walk(item, (*path, i), label, locs, problems)
+
+
+# --------------------------------------------------------------------------- extends
+
+
+def _sub(locs: Locations, key: str | int) -> Locations:
+    return {p[1:]: v for p, v in locs.items() if p and p[0] == key}
+
+
+def _prefixed(locs: Locations, key: str | int) -> Locations:
+    return {(key, *p): v for p, v in locs.items()}
+
+
+def _identity(item: Any, keys: tuple[str, ...]) -> tuple | None:
+    if not isinstance(item, dict):
+        return None
+    return tuple(item.get(k, _LIST_DEFAULTS.get(k)) for k in keys)
+
+
+def _merge(base: Any, bl: Locations, child: Any, cl: Locations,
+           key: str | int | None = None) -> tuple[Any, Locations]:
+    """Merge ``child`` over ``base``: mappings key by key, ``links``/``demand`` item by item."""
+    if isinstance(base, dict) and isinstance(child, dict):
+        out: dict = {}
+        locs: Locations = {(): cl.get((), bl.get((), ("", 0)))}
+        for k, v in base.items():
+            if k not in child:
+                out[k] = v
+                locs.update(_prefixed(_sub(bl, k), k))
+        for k, v in child.items():
+            if v is None:  # `key: null` deletes an inherited key
+                continue
+            if k in base:
+                v, sub = _merge(base[k], _sub(bl, k), v, _sub(cl, k), k)
+            else:
+                sub = _sub(cl, k)
+            out[k] = v
+            locs.update(_prefixed(sub, k))
+        return out, locs
+    if key in _LIST_IDENTITY and isinstance(base, list) and isinstance(child, list):
+        ident = _LIST_IDENTITY[key]
+        items = [(b, _sub(bl, i)) for i, b in enumerate(base)]
+        index = {_identity(b, ident): i for i, (b, _) in enumerate(items)}
+        for j, c in enumerate(child):
+            c_locs = _sub(cl, j)
+            pos = index.get(_identity(c, ident))
+            if pos is not None:
+                if isinstance(c, dict) and c.get("remove") is True:
+                    items[pos] = (None, {})
+                    continue
+                items[pos] = _merge(items[pos][0], items[pos][1], c, c_locs)
+            else:
+                index[_identity(c, ident)] = len(items)
+                items.append((c, c_locs))
+        merged, locs = [], {(): cl.get((), bl.get((), ("", 0)))}
+        for item, item_locs in items:
+            if item is not None:
+                locs.update(_prefixed(item_locs, len(merged)))
+                merged.append(item)
+        return merged, locs
+    return child, cl
+
+
+def _resolve_extends(path: Path, data: Any, locs: Locations, chain: tuple[Path, ...]
+                     ) -> tuple[Any, Locations, list[Problem]]:
+    if not isinstance(data, dict) or "extends" not in data:
+        return data, locs, []
+    target = data.pop("extends")
+    label, line = locs.get(("extends",), (str(path), None))
+    if not isinstance(target, str):
+        return data, locs, [Problem("extends", f"must be a file name, got {target!r}", label,
+                                    line)]
+    base_path = (path.parent / target).resolve()
+    if not base_path.exists():
+        from .bundled import bundled_path
+
+        try:
+            base_path = bundled_path(Path(target).stem)
+        except ScenarioError:
+            return data, locs, [Problem("extends", f"no such file {target!r} (looked in "
+                                        f"{str(path.parent)!r} and the bundled scenarios)",
+                                        label, line)]
+    if base_path in chain:
+        return data, locs, [Problem("extends", f"circular extends through {target!r}", label,
+                                    line)]
+    base, base_locs, problems = _read_yaml(base_path)
+    if problems:
+        return data, locs, problems
+    if not isinstance(base, dict):
+        return data, locs, [Problem("", "a scenario must be a mapping of keys to values",
+                                    str(base_path), 1)]
+    base, base_locs, problems = _resolve_extends(base_path, base, base_locs,
+                                                 (*chain, base_path))
+    merged, merged_locs = _merge(base, base_locs, data, locs)
+    return merged, merged_locs, problems
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def format_path(path: Iterable[str | int]) -> str:
+    """Write a key path as ``nodes.khorgos_road.lanes`` / ``links[3].to``."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def parse_path(text: str) -> list[str | int]:
+    """Split a dotted key path such as ``"links[3].speed_kmh"`` into keys and indices.
+
+    Examples
+    --------
+    >>> parse_path("links[3].speed_kmh")
+    ['links', 3, 'speed_kmh']
+    """
+    parts: list[str | int] = []
+    for token in re.finditer(r"([^.\[\]]+)|\[(-?\d+)\]", text):
+        parts.append(int(token.group(2)) if token.group(2) is not None else token.group(1))
+    if not parts or format_path(parts).replace("[-", "[") != text.replace("[-", "["):
+        raise ScenarioError([Problem(text, "not a key path like 'nodes.x.lanes.general' "
+                                     "or 'links[3].to'")])
+    return parts
+
+
+def _real_path(loc: tuple, data: Any) -> tuple[str | int, ...]:
+    """Drop the union tags pydantic puts in error locations, keeping only real keys."""
+    out: list[str | int] = []
+    cur = data
+    for i, part in enumerate(loc):
+        last = i == len(loc) - 1
+        if isinstance(cur, dict) and part in cur:
+            out.append(part)
+            cur = cur[part]
+        elif isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
+            out.append(part)
+            cur = cur[part]
+        elif last and isinstance(part, str) and isinstance(cur, dict):
+            out.append(part)  # a missing key
+    return tuple(out)
+
+
+def _field_names() -> list[str]:
+    from . import distributions as d
+
+    models: list[Any] = [m for m in vars(schema).values()
+                         if isinstance(m, type) and hasattr(m, "model_fields")]
+    models += [m for m in vars(d).values() if isinstance(m, type) and hasattr(m, "model_fields")]
+    names = set()
+    for m in models:
+        for name, f in m.model_fields.items():
+            names.add(f.alias or name)
+    return sorted(names)
+
+
+def _message(err: dict) -> str:
+    kind, ctx, value = err["type"], err.get("ctx", {}), err.get("input")
+    shown = repr(value) if isinstance(value, str) else value
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "extra_forbidden":
+        key = str(err["loc"][-1])
+        return f"unknown key {key!r}" + suggest(key, _field_names())
+    if kind == "union_tag_invalid":
+        tags = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
+        disc = ctx.get("discriminator", "").strip("'")
+        return (f"unknown {disc} {ctx.get('tag')!r}; expected one of {', '.join(tags)}"
+                + suggest(str(ctx.get("tag")), tags))
+    if kind == "union_tag_not_found":
+        return f"needs a {ctx.get('discriminator', 'kind')} key"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        sign = {"greater_than_equal": "≥", "greater_than": ">", "less_than_equal": "≤",
+                "less_than": "<"}[kind]
+        limit = next(iter(ctx.values()))
+        what = "an integer" if isinstance(value, int) and not isinstance(value, bool) else "a number"
+        return f"must be {what} {sign} {limit}, got {shown}"
+    if kind.startswith("int_"):
+        return f"must be an integer, got {shown}"
+    if kind.startswith("float_"):
+        return f"must be a number, got {shown}"
+    if kind.startswith("bool_"):
+        return f"must be true or false, got {shown}"
+    if kind in ("string_type",):
+        return f"must be text, got {shown}"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"must be a mapping of keys to values, got {shown}"
+    if kind == "list_type":
+        return f"must be a list, got {shown}"
+    if kind == "literal_error":
+        expected = str(ctx.get("expected", ""))
+        options = re.findall(r"'([^']*)'", expected)
+        return f"must be one of {expected}, got {shown}" + suggest(str(value), options)
+    if kind in ("too_short", "too_long"):
+        return err["msg"].replace("List", "list").replace("Dictionary", "mapping")
+    msg = err["msg"]
+    if kind == "value_error":
+        return msg.removeprefix("Value error, ")
+    return f"{msg}, got {shown}"
+
+
+def _validation_problems(err: ValidationError, data: Any) -> list[Problem]:
+    problems = []
+    for e in err.errors(include_url=False):
+        problems.append(Problem(format_path(_real_path(e["loc"], data)), _message(e)))
+    return problems
+
+
+def _locate(problems: list[Problem], locs: Locations, default_file: str | None
+            ) -> list[Problem]:
+    out = []
+    for p in problems:
+        if p.file is not None:
+            out.append(p)
+            continue
+        path = tuple(parse_path(p.path)) if p.path else ()
+        file, line = default_file, None
+        for n in range(len(path), -1, -1):
+            if path[:n] in locs:
+                file, line = locs[path[:n]]
+                break
+        out.append(Problem(p.path, p.message, file, line))
+    seen: set[tuple] = set()
+    unique = []
+    for p in sorted(out, key=lambda p: (p.file or "", p.line or 0, p.path)):
+        if (p.file, p.line, p.path, p.message) not in seen:
+            seen.add((p.file, p.line, p.path, p.message))
+            unique.append(p)
+    return unique
+
+
+def scenario_from_dict(data: Any, *, base_dir: str | Path = ".", source: str | None = None,
+                       locations: Locations | None = None) -> schema.Scenario:
+    """Validate plain data (as read from YAML) into a :class:`Scenario`.
+
+    Parameters
+    ----------
+    data : dict
+        The scenario as nested mappings and lists.
+    base_dir : str or Path, default "."
+        Folder that relative paths inside the scenario (empirical CSVs) are read from.
+    source : str, optional
+        Name of the file or object the data came from, used in error messages.
+    locations : dict, optional
+        Key path → (file, line), for error messages.
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    ScenarioError
+        Listing every problem found.
+    """
+    locs = locations or {}
+    if not isinstance(data, dict):
+        raise ScenarioError([Problem("", "a scenario must be a mapping of keys to values",
+                                     source, 1 if source else None)])
+    problems = reference_problems(data)
+    try:
+        scenario = schema.Scenario.model_validate(data, context={"base_dir": str(base_dir)})
+    except ValidationError as err:
+        problems = _validation_problems(err, data) + problems
+    else:
+        if not problems:
+            problems = _semantic_problems(scenario)
+    if problems:
+        raise ScenarioError(_locate(problems, locs, source))
+    return scenario
+
+
+def _semantic_problems(scenario: schema.Scenario) -> list[Problem]:
+    from ..network import route_problems
+
+    problems = route_problems(scenario)
+    expected = scenario.expected_shipments()
+    if expected > scenario.max_shipments:
+        problems.append(Problem(
+            "demand",
+            f"one replication would create about {expected:,.0f} shipments, more than "
+            f"max_shipments = {scenario.max_shipments:,}; shorten horizon_days, lower the "
+            "demand, or raise max_shipments if the machine has the memory "
+            "(roughly 0.5 kB per shipment)"))
+    return problems
+
+
+def load_scenario(source: str | Path | schema.Scenario) -> schema.Scenario:
+    """Load and validate a scenario file (or the name of a bundled scenario).
+
+    Parameters
+    ----------
+    source : str, Path or Scenario
+        A YAML file, a bundled scenario's name such as ``"baseline"``, or a ``Scenario``
+        (returned as it is).
+
+    Returns
+    -------
+    Scenario
+        The validated, immutable scenario, with ``extends`` merged.
+
+    Raises
+    ------
+    ScenarioError
+        Listing every problem, each with file, line and key path.
+
+    Examples
+    --------
+    >>> import corridor_sim as cs
+    >>> cs.load_scenario("single_checkpoint").nodes["border"].lanes.general
+    4
+    """
+    if isinstance(source, schema.Scenario):
+        return source
+    path = Path(source)
+    if not path.exists() and path.suffix == "" and len(path.parts) == 1:
+        from .bundled import bundled_path
+
+        path = bundled_path(str(source))
+    elif not path.exists():
+        raise ScenarioError([Problem("", "no such scenario file", str(source))])
+    data, locs, problems = _read_yaml(path)
+    if not problems:
+        if not isinstance(data, dict):
+            problems = [Problem("", "a scenario must be a mapping of keys to values",
+                                str(path), 1)]
+        else:
+            data, locs, problems = _resolve_extends(path.resolve(), data, locs, (path.resolve(),))
+    if problems:
+        raise ScenarioError(problems)
+    return scenario_from_dict(data, base_dir=path.parent, source=str(path), locations=locs)
+
+
+# --------------------------------------------------------------------------- changes, dumping
+
+
+def _set(data: Any, parts: list[str | int], value: Any, text: str) -> None:
+    cur = data
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(part, int):
+            if not isinstance(cur, list) or not -len(cur) <= part < len(cur):
+                size = len(cur) if isinstance(cur, list) else 0
+                raise ScenarioError([Problem(text, f"no item [{part}] here (the list has "
+                                             f"{size} items)")])
+        elif not isinstance(cur, dict):
+            raise ScenarioError([Problem(text, f"cannot set key {part!r} inside a "
+                                         f"{type(cur).__name__}")])
+        if last:
+            if value is None and isinstance(cur, dict):
+                cur.pop(part, None)
+            else:
+                cur[part] = value
+        else:
+            if isinstance(cur, dict) and part not in cur:
+                cur[part] = {}
+            cur = cur[part]
+
+
+def apply_changes(scenario: schema.Scenario, changes: dict[str, Any]) -> schema.Scenario:
+    """Implement :meth:`Scenario.with_changes` (see there)."""
+    data = scenario.to_dict()
+    for text, value in changes.items():
+        _set(data, parse_path(text), value, text)
+    return scenario_from_dict(data, source=None)
+
+
+def to_yaml(scenario: schema.Scenario) -> str:
+    """The resolved scenario as YAML text, with every default, loadable on its own.
+
+    Parameters
+    ----------
+    scenario : Scenario
+
+    Returns
+    -------
+    str
+    """
+    return yaml.safe_dump(scenario.to_dict(), sort_keys=False, allow_unicode=True, width=100)

@@ -1,0 +1,518 @@
+"""The scenario schema: pydantic models of everything a scenario file can say.
+
+The models are frozen (immutable) and forbid unknown keys, so a typo is an error, not a silently
+ignored setting. Units: hours for durations, km, km/h, TEU, tonnes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from .distributions import Constant, Distribution
+
+__all__ = [
+    "WEEKDAYS",
+    "Calendar",
+    "CheckpointNode",
+    "CityNode",
+    "Commodity",
+    "Demand",
+    "Inspection",
+    "Lanes",
+    "Link",
+    "Mode",
+    "Node",
+    "Scenario",
+    "Shift",
+    "Transload",
+]
+
+WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+"""Weekday names as scenario files write them, Monday first (``datetime.weekday()`` order)."""
+
+Mode = Literal["road", "rail", "air"]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
+_CLOCK = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)$")
+_NonNegInt = Annotated[int, Field(ge=0, strict=True)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+def clock_hours(text: str) -> float:
+    """Convert a clock time ``"HH:MM"`` (``"24:00"`` allowed) to hours after midnight.
+
+    Parameters
+    ----------
+    text : str
+        The clock time.
+
+    Returns
+    -------
+    float
+        Hours after midnight, in [0, 24].
+
+    Examples
+    --------
+    >>> clock_hours("09:30")
+    9.5
+    """
+    m = _CLOCK.match(text)
+    if m is None or (int(m.group(1)) == 24 and m.group(2) != "00"):
+        raise ValueError(f'must be a clock time "HH:MM", got {text!r}')
+    return int(m.group(1)) + int(m.group(2)) / 60
+
+
+# --------------------------------------------------------------------------- calendars
+
+
+class Shift(_Model):
+    """An opening window on some weekdays, in the calendar's local time.
+
+    Attributes
+    ----------
+    days : list of str
+        Weekdays (``mon`` … ``sun``) on which the window opens.
+    open, close : str
+        Local clock times ``"HH:MM"``. A ``close`` at or before ``open`` closes the next day
+        (a night shift); ``"24:00"`` is midnight at the end of the day.
+    """
+
+    days: list[Weekday] = Field(min_length=1)
+    open: str
+    close: str
+
+    @field_validator("open", "close")
+    @classmethod
+    def _clock(cls, v: str) -> str:
+        clock_hours(v)
+        return v
+
+
+class Calendar(_Model):
+    """When a facility works: round the clock, or shifts, less closed dates, in a time zone.
+
+    Attributes
+    ----------
+    always_open : bool, default False
+        Open 24 hours every day (still closed on ``closed_dates``).
+    shifts : list of Shift
+        Opening windows by weekday; required unless ``always_open``.
+    closed_dates : list of date
+        Local dates on which nothing opens (holidays).
+    timezone : str, default "UTC"
+        IANA time zone the shifts and dates are in, e.g. ``"Asia/Almaty"``.
+    """
+
+    always_open: bool = False
+    shifts: list[Shift] = Field(default_factory=list)
+    closed_dates: list[dt.date] = Field(default_factory=list)
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {v!r}; expected an IANA name such as 'Asia/Almaty'"
+            ) from None
+        return v
+
+    @model_validator(mode="after")
+    def _has_hours(self) -> Calendar:
+        if not self.always_open and not self.shifts:
+            raise ValueError("needs shifts, or always_open: true")
+        if self.always_open and self.shifts:
+            raise ValueError("give either always_open: true or shifts, not both")
+        return self
+
+
+# --------------------------------------------------------------------------- nodes
+
+
+class _NodeBase(_Model):
+    label: str | None = None
+    lat: Annotated[float, Field(ge=-90, le=90)] | None = None
+    lon: Annotated[float, Field(ge=-180, le=180)] | None = None
+    country: str | None = None
+
+
+class CityNode(_NodeBase):
+    """A place where shipments are created or delivered (``kind: city``, ``origin`` or
+    ``destination``; the three are the same).
+
+    Attributes
+    ----------
+    label : str, optional
+        Name shown in plots.
+    lat, lon : float, optional
+        Position [decimal degrees] for maps.
+    country : str, optional
+        Country code, e.g. ``"KZ"``.
+    """
+
+    kind: Literal["city", "origin", "destination"]
+
+
+class Lanes(_Model):
+    """Servers of a checkpoint.
+
+    Attributes
+    ----------
+    general : int, default 1
+        Lanes (or tracks) that serve every shipment, ≥ 0.
+    green : int, default 0
+        Green-corridor lanes that serve only green-corridor commodities, ≥ 0.
+    """
+
+    general: _NonNegInt = 1
+    green: _NonNegInt = 0
+
+
+class Inspection(_Model):
+    """A physical inspection that some vehicles undergo after clearance, in the same lane.
+
+    Attributes
+    ----------
+    probability : float
+        Share of vehicles inspected, in [0, 1].
+    time : Distribution
+        Extra time in the lane [h].
+    """
+
+    probability: Annotated[float, Field(ge=0, le=1)]
+    time: Distribution
+
+
+class Transload(_Model):
+    """Cargo moved from one country's truck to the other's after clearance (Khorgos).
+
+    Attributes
+    ----------
+    time : Distribution
+        Time to trans-load one truck [h].
+    bays : int, optional
+        Trans-loading bays working in parallel; omitted means unlimited (a pure delay).
+    """
+
+    time: Distribution
+    bays: Annotated[int, Field(ge=1, strict=True)] | None = None
+
+
+class CheckpointNode(_NodeBase):
+    """A border checkpoint for one mode, one country's side of a crossing.
+
+    Attributes
+    ----------
+    mode : {"road", "rail"}
+        The traffic it clears.
+    calendar : str, default "round_the_clock"
+        Name of a calendar in ``calendars``.
+    lanes : Lanes
+        General and green-corridor lanes (tracks for rail).
+    green_priority : bool, default True
+        Green-corridor shipments are served first in general lanes (non-preemptive).
+    service_time : Distribution
+        Clearance time per vehicle in a lane [h].
+    inspection : Inspection, optional
+        Extra lane time for a share of vehicles.
+    transload : Transload, optional
+        Trans-loading after clearance (road).
+    max_vehicles_per_day : int, optional
+        At most this many vehicles start clearance per local calendar day (an electronic queue
+        quota or an agreed exchange of trains); the rest wait for the next day.
+    """
+
+    kind: Literal["checkpoint"]
+    mode: Literal["road", "rail"] = "road"
+    calendar: str = "round_the_clock"
+    lanes: Lanes = Field(default_factory=Lanes)
+    green_priority: bool = True
+    service_time: Distribution
+    inspection: Inspection | None = None
+    transload: Transload | None = None
+    max_vehicles_per_day: Annotated[int, Field(ge=1, strict=True)] | None = None
+
+
+Node = Annotated[CityNode | CheckpointNode, Field(discriminator="kind")]
+"""Any node, chosen by its ``kind`` key."""
+
+FACILITY_KINDS = frozenset({"checkpoint"})
+"""Node kinds where shipments queue and are served (the rest are places)."""
+
+
+# --------------------------------------------------------------------------- links
+
+
+class Link(_Model):
+    """A directed transport link between two nodes by one mode.
+
+    Attributes
+    ----------
+    from_ : str
+        Start node (written ``from`` in YAML).
+    to : str
+        End node.
+    mode : {"road", "rail", "air"}
+        Transport mode; parallel links of different modes between two nodes are allowed.
+    distance_km : float, optional
+        Length [km].
+    speed_kmh : float, optional
+        Average speed [km/h]; with ``distance_km`` gives a constant travel time.
+    travel_time : Distribution, optional
+        Travel time [h]; overrides ``distance_km`` / ``speed_kmh``.
+    bidirectional : bool, default False
+        Also create the reverse link with the same settings.
+    """
+
+    from_: str = Field(alias="from")
+    to: str
+    mode: Mode = "road"
+    distance_km: Annotated[float, Field(ge=0)] | None = None
+    speed_kmh: Annotated[float, Field(gt=0)] | None = None
+    travel_time: Distribution | None = None
+    bidirectional: bool = False
+
+    @model_validator(mode="after")
+    def _has_time(self) -> Link:
+        if self.travel_time is None and (self.distance_km is None or self.speed_kmh is None):
+            raise ValueError("needs travel_time, or distance_km and speed_kmh")
+        return self
+
+    @property
+    def time(self) -> Distribution:
+        """Travel time distribution [h] (constant distance / speed if no ``travel_time``)."""
+        if self.travel_time is not None:
+            return self.travel_time
+        assert self.distance_km is not None and self.speed_kmh is not None  # by validation
+        return Constant(dist="constant", hours=self.distance_km / self.speed_kmh)
+
+
+# --------------------------------------------------------------------------- goods and demand
+
+
+class Commodity(_Model):
+    """A kind of goods.
+
+    Attributes
+    ----------
+    unit : {"teu", "tonne"}
+        Unit in which shipments of it are counted.
+    green_corridor : bool, default False
+        Uses green-corridor lanes and priority at checkpoints.
+    shelf_life_hours : float, optional
+        A shipment delivered later than this after creation is spoiled [h].
+    barred_at : list of str
+        Nodes that turn it back (a trade barrier); such shipments count as ``rejected``.
+    modes : list of str
+        Modes it may travel by; default all.
+    """
+
+    unit: Literal["teu", "tonne"] = "teu"
+    green_corridor: bool = False
+    shelf_life_hours: Annotated[float, Field(gt=0)] | None = None
+    barred_at: list[str] = Field(default_factory=list)
+    modes: list[Mode] = Field(default_factory=lambda: ["road", "rail", "air"], min_length=1)
+
+
+class Demand(_Model):
+    """A flow of shipments from an origin to a destination.
+
+    Attributes
+    ----------
+    origin, destination : str
+        Node names.
+    commodity : str
+        Name in ``commodities``.
+    per_day : float, optional
+        Mean shipments created per day (Poisson arrivals). Give this or ``per_year``.
+    per_year : float, optional
+        Mean shipments created per year of 365 days.
+    units_per_shipment : float, default 1
+        Units (TEU or tonnes, by the commodity) carried by one shipment (one truck-load,
+        container or parcel batch).
+    seasonality : list of 12 float, optional
+        Relative volume by calendar month (January first); normalised to mean 1, so the
+        annual volume is unchanged.
+    weekday : list of 7 float, optional
+        Relative volume by weekday (Monday first); normalised to mean 1.
+    modes : list of str, optional
+        Restrict the flow to these modes (within the commodity's).
+    """
+
+    origin: str
+    destination: str
+    commodity: str
+    per_day: Annotated[float, Field(ge=0)] | None = None
+    per_year: Annotated[float, Field(ge=0)] | None = None
+    units_per_shipment: Annotated[float, Field(gt=0)] = 1.0
+    seasonality: Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=12,
+                                                                       max_length=12)] | None = None
+    weekday: Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=7,
+                                                                   max_length=7)] | None = None
+    modes: list[Mode] | None = None
+
+    @model_validator(mode="after")
+    def _one_rate(self) -> Demand:
+        if (self.per_day is None) == (self.per_year is None):
+            raise ValueError("give exactly one of per_day or per_year")
+        for name in ("seasonality", "weekday"):
+            factors = getattr(self, name)
+            if factors is not None and sum(factors) <= 0:
+                raise ValueError(f"{name} factors must not all be zero")
+        return self
+
+    @property
+    def shipments_per_day(self) -> float:
+        """Mean shipments per day, averaged over the year."""
+        return self.per_day if self.per_day is not None else self.per_year / 365.0
+
+
+# --------------------------------------------------------------------------- the scenario
+
+ROUND_THE_CLOCK = Calendar(always_open=True)
+
+
+class Scenario(_Model):
+    """A complete, validated scenario: the corridor, its goods, demand and run settings.
+
+    Build one with :func:`corridor_sim.load_scenario`; change it with :meth:`with_changes`.
+
+    Attributes
+    ----------
+    name : str
+        Short name, used for output folders.
+    description : str
+        What question the scenario answers.
+    start : date or datetime
+        Model time 0, midnight UTC of this date unless a datetime with a zone is given.
+    horizon_days : float
+        Length of one replication [days].
+    warmup_days : float
+        Initial period excluded from every KPI [days].
+    replications : int, default 10
+        Default number of replications.
+    seed : int, default 1
+        Default base seed.
+    max_shipments : int, default 5_000_000
+        Refuse to run when the expected shipments of one replication exceed this (memory guard).
+    calendars : dict of str to Calendar
+        Named calendars; ``round_the_clock`` is predefined.
+    nodes : dict of str to Node
+        The places and facilities of the corridor.
+    links : list of Link
+        Directed links between nodes.
+    commodities : dict of str to Commodity
+        Kinds of goods.
+    demand : list of Demand
+        Flows of shipments.
+    """
+
+    name: str
+    description: str = ""
+    start: dt.datetime | dt.date = dt.date(2025, 1, 1)
+    horizon_days: Annotated[float, Field(gt=0)]
+    warmup_days: Annotated[float, Field(ge=0)] = 0.0
+    replications: Annotated[int, Field(ge=1, strict=True)] = 10
+    seed: Annotated[int, Field(ge=0, strict=True)] = 1
+    max_shipments: Annotated[int, Field(ge=1, strict=True)] = 5_000_000
+    calendars: dict[str, Calendar] = Field(default_factory=dict, validate_default=True)
+    nodes: dict[str, Node] = Field(min_length=1)
+    links: list[Link] = Field(default_factory=list)
+    commodities: dict[str, Commodity] = Field(min_length=1)
+    demand: list[Demand] = Field(min_length=1)
+
+    @field_validator("calendars")
+    @classmethod
+    def _predefined(cls, v: dict[str, Calendar]) -> dict[str, Calendar]:
+        return {"round_the_clock": ROUND_THE_CLOCK, **v}
+
+    @field_validator("nodes", "commodities", "calendars")
+    @classmethod
+    def _names(cls, v: dict[str, Any]) -> dict[str, Any]:
+        for key in v:
+            if not _NAME.match(key):
+                raise ValueError(
+                    f"name {key!r} must start with a letter and hold only letters, digits, "
+                    "'_' or '-'"
+                )
+        return v
+
+    @model_validator(mode="after")
+    def _warmup(self) -> Scenario:
+        if self.warmup_days >= self.horizon_days:
+            raise ValueError(
+                f"warmup_days ({self.warmup_days:g}) must be shorter than horizon_days "
+                f"({self.horizon_days:g})"
+            )
+        return self
+
+    # -- derived -----------------------------------------------------------------------
+    @property
+    def start_utc(self) -> dt.datetime:
+        """Model time 0 as an aware UTC datetime."""
+        if isinstance(self.start, dt.datetime):
+            s = self.start if self.start.tzinfo else self.start.replace(tzinfo=dt.timezone.utc)
+            return s.astimezone(dt.timezone.utc)
+        return dt.datetime(self.start.year, self.start.month, self.start.day,
+                           tzinfo=dt.timezone.utc)
+
+    @property
+    def horizon_hours(self) -> float:
+        """Length of one replication [h]."""
+        return self.horizon_days * 24.0
+
+    @property
+    def warmup_hours(self) -> float:
+        """Warm-up period [h]."""
+        return self.warmup_days * 24.0
+
+    def expected_shipments(self) -> float:
+        """Expected shipments created in one replication."""
+        return sum(d.shipments_per_day for d in self.demand) * self.horizon_days
+
+    def to_dict(self) -> dict[str, Any]:
+        """The scenario as plain data (what a YAML file would hold), with every default."""
+        data = self.model_dump(mode="json", by_alias=True, exclude_none=True)
+        if self.calendars["round_the_clock"] == ROUND_THE_CLOCK:
+            del data["calendars"]["round_the_clock"]
+        return data
+
+    def with_changes(self, changes: dict[str, Any]) -> Scenario:
+        """A copy with some settings changed, validated as a whole.
+
+        Parameters
+        ----------
+        changes : dict
+            Dotted key paths to new values, e.g.
+            ``{"nodes.khorgos_road.lanes.general": 6, "demand[0].per_day": 120}``.
+            A missing mapping key is created; a value of ``None`` deletes the key.
+
+        Returns
+        -------
+        Scenario
+            The changed scenario.
+
+        Raises
+        ------
+        ScenarioError
+            If a path does not exist or the result is invalid.
+        """
+        from .loader import apply_changes
+
+        return apply_changes(self, changes)
