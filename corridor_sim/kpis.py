@@ -81,6 +81,8 @@ def _node_kpis(data: ReplicationData, node: int, name: str, out: dict[str, float
     s_end = np.where(np.isnan(started), hi, started)
     in_queue = np.clip(np.minimum(s_end, hi) - np.maximum(arrived, lo), 0.0, None)
     out[f"{name}.queue_length.mean"] = float(in_queue.sum()) / (hi - lo)
+    dwell = (departed - arrived)[(arrived >= lo) & ~np.isnan(departed)]
+    out[f"{name}.dwell_hours.mean"] = float(dwell.mean()) if dwell.size else np.nan
     times, counts = queue_profile(arrived, started, hi)
     if times.size:
         inside = times >= lo
@@ -96,16 +98,22 @@ def _station_kpis(data: ReplicationData, out: dict[str, float]) -> None:
     lo, hi = data.warmup_hours, data.horizon_hours
     days = (hi - lo) / 24.0
     st = data.stations
-    for i, (node, role) in enumerate(zip(st["node"], st["role"])):
-        name = data.nodes[node]
-        prefix = name if role == "clearance" else f"{name}.{role}"
+    for i, (name, role) in enumerate(zip(st["name"], st["role"])):
         mask = c["j_station"] == i
         start, end = c["j_start"][mask], c["j_end"][mask]
+        inside = (end >= lo) & (end <= hi)
+        if role in ("service", "consolidation"):
+            label = "departures_per_day" if role == "service" else "trains_per_day"
+            out[f"{name}.{label}"] = float(inside.sum()) / days
+            loads = c["j_units"][mask][(start >= lo) & (start <= hi)]
+            out[f"{name}.fill_rate"] = (float(loads.mean()) / st["capacity"][i]
+                                        if loads.size else np.nan)
+            continue
         busy = np.clip(np.minimum(end, hi) - np.maximum(start, lo), 0.0, None).sum()
         capacity = st["servers"][i] * st["open_hours"][i]
-        out[f"{prefix}.utilisation"] = float(busy / capacity) if capacity > 0 else np.nan
+        out[f"{name}.utilisation"] = float(busy / capacity) if capacity > 0 else np.nan
         if role == "clearance":
-            out[f"{name}.vehicles_per_day"] = float(((end >= lo) & (end <= hi)).sum()) / days
+            out[f"{name}.vehicles_per_day"] = float(inside.sum()) / days
 
 
 def replication_kpis(data: ReplicationData) -> dict[str, float]:
@@ -147,7 +155,8 @@ def replication_kpis(data: ReplicationData) -> dict[str, float]:
         arrived = (status == DELIVERED) & (sh["end"] >= lo) & (flow_com == com)
         out[f"{com}.delivered_units_per_day"] = float(sh["units"][arrived].sum()) / (
             (data.horizon_hours - lo) / 24.0)
-    for node in sorted(set(data.stations["node"])):
+    nodes = set(data.stations["node"]) | set(np.unique(data.columns["v_node"]).tolist())
+    for node in sorted(nodes - {-1}):
         _node_kpis(data, node, data.nodes[node], out, sh["units"])
     _station_kpis(data, out)
     return out

@@ -156,7 +156,8 @@ class Results:
             ``throughput_per_day``, ``vehicles_per_day``, ``queue_length.max``.
         """
         means = self.kpis.mean()
-        nodes = list(dict.fromkeys(self.data[0].nodes[i] for i in self.data[0].stations["node"]))
+        d = self.data[0]
+        nodes = [n for n in d.nodes if f"{n}.wait_hours.mean" in means.index]
         rows = {}
         for node in nodes:
             prefix = f"{node}."

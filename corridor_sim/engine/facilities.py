@@ -16,7 +16,7 @@ import simpy
 from .calendar import OperatingCalendar
 from .recorder import Recorder
 
-__all__ = ["Delay", "Facility", "Job", "Station"]
+__all__ = ["Consolidator", "Delay", "Facility", "Job", "Station"]
 
 
 class Job:
@@ -28,21 +28,35 @@ class Job:
         Shipment ids it carries.
     green : bool
         Whether it is entitled to green-corridor lanes and priority.
+    commodity : int
+        Commodity index of its (first) shipment, for commodity-specific inspection.
     arrived : float
         Model time it arrived at its current node [h].
     queued : float
         Model time it joined its current queue [h].
-    vrow : int
-        First row of its open visit records at the current node.
+    begun : bool
+        Service has begun at the current node.
+    regauge : bool
+        It arrived over a break-of-gauge link and must be transshipped.
+    precleared : bool
+        Every load was cleared by customs at an inland dry port.
     """
 
-    __slots__ = ("sids", "green", "arrived", "queued", "vrow")
+    __slots__ = ("sids", "green", "commodity", "arrived", "queued", "begun", "regauge",
+                 "precleared")
 
-    def __init__(self, sids: list[int], green: bool) -> None:
+    def __init__(self, sids: list[int], green: bool, commodity: int = -1) -> None:
         self.sids = sids
         self.green = green
+        self.commodity = commodity
         self.arrived = self.queued = 0.0
-        self.vrow = -1
+        self.begun = self.regauge = self.precleared = False
+
+    def begin(self, rec: Recorder, now: float) -> None:
+        """Mark the start of service at the current node (once per node visit)."""
+        if not self.begun:
+            self.begun = True
+            rec.start(self.sids, now)
 
 
 class Station:
@@ -68,8 +82,6 @@ class Station:
     done : callable
         ``done(job)``: called when a job has been served.
     rec : Recorder
-    first : bool
-        This is the node's first station, so service start is the visit's start.
     daily_limit : int, optional
         At most this many jobs start per local calendar day.
     """
@@ -77,11 +89,11 @@ class Station:
     def __init__(self, env: simpy.Environment, index: int, calendar: OperatingCalendar,
                  general: int, green: int, green_priority: bool,
                  service: Callable[[Job], float], done: Callable[[Job], None], rec: Recorder,
-                 first: bool, daily_limit: int | None = None) -> None:
+                 daily_limit: int | None = None) -> None:
         self.env, self.index, self.calendar = env, index, calendar
         self.free_general, self.free_green = general, green
         self.green_priority = green_priority
-        self.service, self.done, self.rec, self.first = service, done, rec, first
+        self.service, self.done, self.rec = service, done, rec
         self.daily_limit = daily_limit
         self._day, self._count = -1, 0
         self.q_general: deque[Job] = deque()
@@ -157,8 +169,8 @@ class Station:
                 self.free_general -= 1
             if limit is not None:
                 self._count += 1
-            if self.first:
-                self.rec.start(job.vrow, len(job.sids), now)
+            if not job.begun:
+                job.begin(self.rec, now)
             ev = self.env.timeout(self.service(job), (job, green, now))
             ev.callbacks.append(self._finish)
 
@@ -168,7 +180,7 @@ class Station:
             self.free_green += 1
         else:
             self.free_general += 1
-        self.rec.job(self.index, start, self.env.now, len(job.sids))
+        self.rec.job(self.index, start, self.env.now, len(job.sids), 0.0)
         self.done(job)
         self._dispatch()
 
@@ -184,18 +196,16 @@ class Delay:
     done : callable
         ``done(job)`` when the delay is over.
     rec : Recorder
-    first : bool
-        This is the node's first stage, so entering it is the visit's start.
     """
 
     def __init__(self, env: simpy.Environment, duration: Callable[[Job], float],
-                 done: Callable[[Job], None], rec: Recorder, first: bool = False) -> None:
-        self.env, self.duration, self.done, self.rec, self.first = env, duration, done, rec, first
+                 done: Callable[[Job], None], rec: Recorder) -> None:
+        self.env, self.duration, self.done, self.rec = env, duration, done, rec
 
     def arrive(self, job: Job) -> None:
         """Start the delay of a job."""
-        if self.first:
-            self.rec.start(job.vrow, len(job.sids), self.env.now)
+        if not job.begun:
+            job.begin(self.rec, self.env.now)
         ev = self.env.timeout(self.duration(job), job)
         ev.callbacks.append(self._finish)
 
@@ -219,22 +229,128 @@ class Facility:
     def __init__(self, env: simpy.Environment, index: int, rec: Recorder,
                  leave: Callable[[Job], None]) -> None:
         self.env, self.index, self.rec, self.leave = env, index, rec, leave
-        self.stages: list[Station | Delay] = []
+        self.stages: list[Station | Delay | Consolidator] = []
+        self.conditions: list[Callable[[Job], bool] | None] = []
+        self.on_leave: Callable[[Job], None] | None = None
 
-    def add_stage(self, make: Callable[[Callable[[Job], None], bool], Station | Delay]) -> None:
-        """Append a stage; ``make(done, first)`` builds it wired to what follows."""
+    def add_stage(self, make: Callable[[Callable[[Job], None]], Station | Delay | Consolidator],
+                  when: Callable[[Job], bool] | None = None) -> None:
+        """Append a stage; ``make(done)`` builds it wired to what follows.
+
+        Parameters
+        ----------
+        make : callable
+            Builds the stage given the callback to call when a job is done with it.
+        when : callable, optional
+            ``when(job)``: the stage applies only to jobs for which it is true.
+        """
         position = len(self.stages)
-        self.stages.append(make(lambda job: self._stage_done(position, job), position == 0))
+        self.stages.append(make(lambda job: self._next_stage(position + 1, job)))
+        self.conditions.append(when)
 
     def enter(self, job: Job) -> None:
         """A job arrives at the node."""
         job.arrived = self.env.now
-        job.vrow = self.rec.arrive(job.sids, self.index, job.arrived)
-        self.stages[0].arrive(job)
+        job.begun = False
+        self.rec.arrive(job.sids, self.index, job.arrived)
+        self._next_stage(0, job)
 
-    def _stage_done(self, position: int, job: Job) -> None:
-        if position + 1 < len(self.stages):
-            self.stages[position + 1].arrive(job)
-            return
-        self.rec.depart(job.vrow, len(job.sids), self.env.now)
+    def _next_stage(self, position: int, job: Job) -> None:
+        stages, conditions = self.stages, self.conditions
+        while position < len(stages):
+            when = conditions[position]
+            if when is None or when(job):
+                stages[position].arrive(job)
+                return
+            position += 1
+        now = self.env.now
+        if not job.begun:
+            job.begin(self.rec, now)
+        self.rec.depart(job.sids, now)
+        job.regauge = False
+        if self.on_leave is not None:
+            self.on_leave(job)
         self.leave(job)
+
+
+class Consolidator:
+    """Holds loads until a block train towards their next stop is full, or waited too long.
+
+    Loads are grouped by ``key(sid)`` (their next link). A group leaves as one train as soon as
+    it holds ``capacity`` units (first come, first loaded, never above capacity), or part-full
+    when its oldest load has waited ``max_wait_hours``.
+
+    Parameters
+    ----------
+    env : simpy.Environment
+    index : int
+        Station number in the recorder's job table (one record per train formed).
+    capacity : float
+        Units per train.
+    max_wait_hours : float or None
+        Longest wait of the oldest load before a part-full train leaves [h].
+    units : callable
+        ``units(sid) -> float``: units of a shipment.
+    key : callable
+        ``key(sid)``: grouping key (the shipment's next step).
+    done : callable
+        ``done(job)`` with the train, a job of the loaded shipments.
+    rec : Recorder
+    """
+
+    def __init__(self, env: simpy.Environment, index: int, capacity: float,
+                 max_wait_hours: float | None, units: Callable[[int], float],
+                 key: Callable[[int], object], done: Callable[[Job], None],
+                 rec: Recorder) -> None:
+        self.env, self.index, self.capacity, self.max_wait = env, index, capacity, max_wait_hours
+        self.units, self.key, self.done, self.rec = units, key, done, rec
+        self.groups: dict[object, deque[tuple[int, float, Job]]] = {}
+        self.loaded: dict[object, float] = {}
+
+    def arrive(self, job: Job) -> None:
+        """Loads of a job join their groups; full trains leave at once."""
+        now = self.env.now
+        touched = []
+        for sid in job.sids:
+            k = self.key(sid)
+            group = self.groups.get(k)
+            if group is None:
+                group = self.groups[k] = deque()
+                self.loaded[k] = 0.0
+            if not group and self.max_wait is not None:
+                self._timer(k, now + self.max_wait)
+            group.append((sid, now, job))
+            self.loaded[k] += self.units(sid)
+            touched.append(k)
+        for k in dict.fromkeys(touched):
+            while self.loaded[k] >= self.capacity:
+                self._release(k)
+
+    def _timer(self, k: object, t: float) -> None:
+        ev = self.env.timeout(t - self.env.now, (k, t))
+        ev.callbacks.append(self._on_timer)
+
+    def _on_timer(self, ev: simpy.Event) -> None:
+        k, due = ev._value
+        group = self.groups[k]
+        if group and group[0][1] + self.max_wait <= due + 1e-9:
+            self._release(k)
+
+    def _release(self, k: object) -> None:
+        group, now = self.groups[k], self.env.now
+        sids, load = [], 0.0
+        while group:
+            u = self.units(group[0][0])
+            if sids and load + u > self.capacity + 1e-9:
+                break
+            sid, _, first_job = group.popleft()
+            sids.append(sid)
+            load += u
+        self.loaded[k] -= load
+        if group and self.max_wait is not None:
+            self._timer(k, group[0][1] + self.max_wait)
+        train = Job(sids, first_job.green, first_job.commodity)
+        train.arrived, train.begun = first_job.arrived, True
+        self.rec.job(self.index, now, now, len(sids), load)
+        self.rec.start(sids, now)  # loading is the start of service where nothing came before
+        self.done(train)

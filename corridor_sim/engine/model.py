@@ -7,33 +7,27 @@ processes and on a Dask cluster.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import simpy
 
 from ..network import Network, Route
-from ..scenario.schema import CheckpointNode, Demand, Scenario
+from ..scenario.schema import (
+    CheckpointNode,
+    Demand,
+    DryPortNode,
+    FacilityNode,
+    Scenario,
+    TerminalNode,
+)
 from .calendar import OperatingCalendar
 from .demand import arrival_times
-from .facilities import Delay, Facility, Job, Station
+from .facilities import Consolidator, Delay, Facility, Job, Station
 from .random import Sampler, UniformSampler, stream
 from .recorder import Recorder, ReplicationData
+from .transport import Service, Travel, departure_times
 
 __all__ = ["CorridorModel", "simulate"]
-
-
-class _Travel:
-    """A link traversed by each vehicle on its own after a sampled travel time."""
-
-    __slots__ = ("env", "sample", "advance", "const")
-
-    def __init__(self, env: simpy.Environment, sample: Sampler, advance) -> None:
-        self.env, self.sample, self.advance = env, sample, advance
-
-    def enter(self, job: Job) -> None:
-        ev = self.env.timeout(self.sample(), job)
-        ev.callbacks.append(self._arrive)
-
-    def _arrive(self, ev: simpy.Event) -> None:
-        self.advance(ev._value)
 
 
 class _Instant:
@@ -41,7 +35,7 @@ class _Instant:
 
     __slots__ = ("advance",)
 
-    def __init__(self, advance) -> None:
+    def __init__(self, advance: Callable[[Job], None]) -> None:
         self.advance = advance
 
     def enter(self, job: Job) -> None:
@@ -91,14 +85,19 @@ class CorridorModel:
         self.network = Network(scenario)
         self.node_names = list(scenario.nodes)
         self.node_index = {n: i for i, n in enumerate(self.node_names)}
+        self.commodity_index = {c: i for i, c in enumerate(scenario.commodities)}
         self._pos: list[int] = []
+        self._precleared = bytearray()
+        self._track_clearance = any(isinstance(n, DryPortNode) for n in scenario.nodes.values())
+        self._flow_units: list[float] = []
         self._calendars: dict[str, OperatingCalendar] = {}
-        self.stations: dict[str, list] = {"node": [], "role": [], "servers": [],
-                                          "open_hours": []}
+        self.stations: dict[str, list] = {k: [] for k in (
+            "name", "node", "role", "servers", "open_hours", "capacity")}
         self.facilities = {name: self._build_facility(name, node)
                            for name, node in scenario.nodes.items()
-                           if isinstance(node, CheckpointNode)}
-        self._travel: dict[tuple[str, str, str], _Travel | _Instant] = {}
+                           if isinstance(node, FacilityNode)}
+        self._travel: dict[tuple[str, str, str], Travel | _Instant] = {}
+        self._services: dict[tuple[str, str, str], Service] = {}
         self.flow_steps: list[tuple] = []
         self.flows: dict[str, list] = {k: [] for k in (
             "origin", "destination", "commodity", "units", "unit", "route", "green",
@@ -106,9 +105,13 @@ class CorridorModel:
         for flow in scenario.demand:
             self._add_flow(flow)
 
-    # -- construction -------------------------------------------------------------------
+    # -- construction: facilities --------------------------------------------------------
     def _rng(self, name: str):
         return stream(self.seed, self.replication, name)
+
+    def units(self, sid: int) -> float:
+        """Units (TEU or tonnes) of shipment ``sid``."""
+        return self._flow_units[self.rec.s_flow[sid]]
 
     def calendar(self, name: str) -> OperatingCalendar:
         """The resolved operating calendar of a given name (built once)."""
@@ -118,54 +121,147 @@ class CorridorModel:
                                                       sc.horizon_hours)
         return self._calendars[name]
 
-    def _station_row(self, node: str, role: str, servers: int | None,
-                     cal: OperatingCalendar | None) -> int:
+    def _station_row(self, name: str, node: int, role: str, servers: int,
+                     cal: OperatingCalendar | None, capacity: float = float("nan")) -> int:
         sc = self.scenario
-        self.stations["node"].append(self.node_index[node])
-        self.stations["role"].append(role)
-        self.stations["servers"].append(servers if servers is not None else 0)
-        self.stations["open_hours"].append(
-            cal.open_hours(sc.warmup_hours, sc.horizon_hours) if cal is not None else 0.0)
+        row = {"name": name, "node": node, "role": role, "servers": servers,
+               "open_hours": cal.open_hours(sc.warmup_hours, sc.horizon_hours)
+               if cal is not None else 0.0, "capacity": capacity}
+        for key, value in row.items():
+            self.stations[key].append(value)
         return len(self.stations["node"]) - 1
 
-    def _build_facility(self, name: str, node: CheckpointNode) -> Facility:
-        env, rec = self.env, self.rec
-        fac = Facility(env, self.node_index[name], rec, self.advance)
+    def _inspections(self, name: str, node: FacilityNode) -> list[tuple]:
+        """(probability, extra time, uniform draw, commodity or None) of each inspection."""
+        out = []
+        if node.inspection is not None:
+            out.append((node.inspection.probability,
+                        Sampler(node.inspection.time, self._rng(f"inspection:{name}")),
+                        UniformSampler(self._rng(f"inspection-draw:{name}")), None))
+        if isinstance(node, CheckpointNode):
+            for cname, com in self.scenario.commodities.items():
+                ins = com.inspection
+                if ins is not None and (ins.at is None or name in ins.at):
+                    tag = f"{name}:{cname}"
+                    out.append((ins.probability,
+                                Sampler(ins.time, self._rng(f"inspection:{tag}")),
+                                UniformSampler(self._rng(f"inspection-draw:{tag}")),
+                                self.commodity_index[cname]))
+        return out
+
+    def _clearance(self, name: str, node: FacilityNode) -> Callable[[Job], float]:
+        """Service time of a vehicle: clearance (pre-cleared or not) plus inspections."""
+        base = Sampler(node.service_time, self._rng(f"service:{name}"))
+        pre = None
+        if isinstance(node, CheckpointNode) and node.precleared_service_time is not None:
+            pre = Sampler(node.precleared_service_time, self._rng(f"service-precleared:{name}"))
+        inspections = self._inspections(name, node)
+        if pre is None and not inspections:
+            return lambda job: base()
+
+        def service(job: Job) -> float:
+            t = pre() if (pre is not None and job.precleared) else base()
+            for p, extra, draw, commodity in inspections:
+                if (commodity is None or commodity == job.commodity) and draw() < p:
+                    t += extra()
+            return t
+
+        return service
+
+    def _build_facility(self, name: str, node: FacilityNode) -> Facility:
+        env, rec, index = self.env, self.rec, self.node_index[name]
+        fac = Facility(env, index, rec, self.advance)
         cal = self.calendar(node.calendar)
-        clearance = Sampler(node.service_time, self._rng(f"service:{name}"))
-        service = _with_inspection(clearance, node, name, self._rng)
-        idx = self._station_row(name, "clearance", node.lanes.general + node.lanes.green, cal)
-        fac.add_stage(lambda done, first: Station(
-            env, idx, cal, node.lanes.general, node.lanes.green, node.green_priority,
-            service, done, rec, first, node.max_vehicles_per_day))
-        if node.transload is not None:
+        if node.service_time is not None:
+            service = self._clearance(name, node)
+            lanes = node.lanes
+            idx = self._station_row(name, index, "clearance", lanes.general + lanes.green, cal)
+            fac.add_stage(lambda done: Station(
+                env, idx, cal, lanes.general, lanes.green, node.green_priority, service, done,
+                rec, node.max_vehicles_per_day))
+        if isinstance(node, CheckpointNode) and node.transshipment is not None:
+            self._handling_stage(fac, name, "transshipment", node.transshipment, cal,
+                                 when=lambda job: job.regauge)
+        if node.handling is not None:
+            self._handling_stage(fac, name, "handling", node.handling, cal)
+        if isinstance(node, CheckpointNode) and node.transload is not None:
             tl = node.transload
             draw = Sampler(tl.time, self._rng(f"transload:{name}"))
             if tl.bays is None:
-                fac.add_stage(lambda done, first: Delay(env, lambda job: draw(), done, rec, first))
+                fac.add_stage(lambda done: Delay(env, lambda job: draw(), done, rec))
             else:
-                t_idx = self._station_row(name, "transload", tl.bays, cal)
-                fac.add_stage(lambda done, first: Station(
-                    env, t_idx, cal, tl.bays, 0, True, lambda job: draw(), done, rec, first))
+                t_idx = self._station_row(f"{name}.transload", index, "transload", tl.bays, cal)
+                fac.add_stage(lambda done: Station(
+                    env, t_idx, cal, tl.bays, 0, True, lambda job: draw(), done, rec))
+        if isinstance(node, TerminalNode) and node.consolidation is not None \
+                and node.consolidation.enabled:
+            con = node.consolidation
+            c_idx = self._station_row(f"{name}.consolidation", index, "consolidation", 0, None,
+                                      con.train_capacity_teu)
+            fac.add_stage(lambda done: Consolidator(
+                env, c_idx, con.train_capacity_teu, con.max_wait_hours, self.units,
+                self._next_step_key, done, rec))
+        if isinstance(node, DryPortNode):
+            fac.on_leave = self._mark_precleared
         return fac
 
-    def _link_step(self, u: str, v: str, mode: str) -> _Travel | _Instant:
+    def _handling_stage(self, fac: Facility, name: str, role: str, handling,
+                        cal: OperatingCalendar, when: Callable[[Job], bool] | None = None
+                        ) -> None:
+        idx = self._station_row(f"{name}.{role}", fac.index, role, handling.tracks, cal)
+        hours = handling.hours
+        fac.add_stage(lambda done: Station(
+            self.env, idx, cal, handling.tracks, 0, True, lambda job: hours(len(job.sids)),
+            done, self.rec), when=when)
+
+    def _mark_precleared(self, job: Job) -> None:
+        for sid in job.sids:
+            self._precleared[sid] = 1
+
+    def _next_step_key(self, sid: int) -> int:
+        return id(self.flow_steps[self.rec.s_flow[sid]][self._pos[sid] + 1])
+
+    # -- construction: links and flows ---------------------------------------------------
+    def _travel_step(self, u: str, v: str, mode: str) -> Travel | _Instant:
         key = (u, v, mode)
         if key not in self._travel:
             link = self.network.graph[u][v][mode]["link"]
             dist = link.time
-            if getattr(dist, "hours", None) == 0.0:
+            if getattr(dist, "hours", None) == 0.0 and not (link.break_of_gauge
+                                                             or link.scheduled):
                 self._travel[key] = _Instant(self.advance)
             else:
-                rng = self._rng(f"travel:{u}>{v}:{mode}")
-                self._travel[key] = _Travel(self.env, Sampler(dist, rng), self.advance)
+                sampler = Sampler(dist, self._rng(f"travel:{u}>{v}:{mode}"))
+                self._travel[key] = Travel(self.env, sampler, self.advance, link.break_of_gauge)
         return self._travel[key]
+
+    def _link_step(self, u: str, v: str, mode: str, consolidated: bool):
+        link = self.network.graph[u][v][mode]["link"]
+        travel = self._travel_step(u, v, mode)
+        if not link.scheduled or consolidated:
+            return travel
+        key = (u, v, mode)
+        if key not in self._services:
+            sc = self.scenario
+            name = f"{u}>{v}:{mode}"
+            idx = self._station_row(name, -1, "service", 0, None, link.capacity)
+            times = (departure_times(link.departures, sc.start_utc, sc.horizon_hours)
+                     if link.departures is not None and link.dispatch == "schedule" else None)
+            self._services[key] = Service(
+                self.env, idx, link.capacity, travel, self.units, self.rec, departures=times,
+                when_full=link.dispatch == "when_full", max_wait_hours=link.max_wait_hours)
+        return self._services[key]
+
+    def _consolidates(self, node: str) -> bool:
+        n = self.scenario.nodes[node]
+        return isinstance(n, TerminalNode) and n.consolidation is not None \
+            and n.consolidation.enabled
 
     def _steps(self, route: Route, commodity: str) -> tuple:
         barred = set(self.scenario.commodities[commodity].barred_at)
         steps: list = []
         for u, v, mode in zip(route.nodes, route.nodes[1:], route.modes):
-            steps.append(self._link_step(u, v, mode))
+            steps.append(self._link_step(u, v, mode, self._consolidates(u)))
             if v in barred:
                 steps.append(_Reject(self.env, self.rec, self.node_index[v]))
                 return tuple(steps)
@@ -182,6 +278,7 @@ class CorridorModel:
         assert route is not None, "routes are checked when the scenario is validated"
         com = sc.commodities[flow.commodity]
         index = len(self.flow_steps)
+        self._flow_units.append(flow.units_per_shipment)
         self.flow_steps.append(self._steps(route, flow.commodity))
         for key, value in (("origin", flow.origin), ("destination", flow.destination),
                            ("commodity", flow.commodity), ("units", flow.units_per_shipment),
@@ -192,33 +289,40 @@ class CorridorModel:
         name = f"demand:{flow.origin}→{flow.destination}:{flow.commodity}"
         times = arrival_times(flow, self._rng(name), sc.start_utc, sc.horizon_hours).tolist()
         if times:
-            _Source(self, index, times, com.green_corridor)
+            _Source(self, index, times, com.green_corridor,
+                    self.commodity_index[flow.commodity])
 
     # -- running ------------------------------------------------------------------------
-    def new_shipment(self, flow: int, green: bool) -> Job:
+    def new_shipment(self, flow: int, green: bool, commodity: int) -> Job:
         """Create a shipment of a flow now, as a one-shipment job at its origin."""
         sid = self.rec.new_shipment(flow, self.env.now)
         self._pos.append(-1)
-        return Job([sid], green)
+        self._precleared.append(0)
+        return Job([sid], green, commodity)
 
     def advance(self, job: Job) -> None:
-        """Move a job to the next step of its route."""
+        """Move a job to the next step of its route (splitting it where routes part)."""
         sids = job.sids
         if len(sids) == 1:
             sid = sids[0]
             p = self._pos[sid] + 1
             self._pos[sid] = p
+            if self._track_clearance:
+                job.precleared = bool(self._precleared[sid])
             self.flow_steps[self.rec.s_flow[sid]][p].enter(job)
             return
-        groups: dict[int, list[int]] = {}
+        groups: dict[int, tuple[object, list[int]]] = {}
         for sid in sids:
-            self._pos[sid] += 1
-            step = self.flow_steps[self.rec.s_flow[sid]][self._pos[sid]]
-            groups.setdefault(id(step), []).append(sid)
-        for members in groups.values():
-            sid = members[0]
-            step = self.flow_steps[self.rec.s_flow[sid]][self._pos[sid]]
-            step.enter(Job(members, job.green))
+            p = self._pos[sid] + 1
+            self._pos[sid] = p
+            step = self.flow_steps[self.rec.s_flow[sid]][p]
+            groups.setdefault(id(step), (step, []))[1].append(sid)
+        for step, members in groups.values():
+            part = Job(members, job.green, job.commodity)
+            part.regauge = job.regauge
+            if self._track_clearance:
+                part.precleared = all(self._precleared[s] for s in members)
+            step.enter(part)
 
     def run(self) -> ReplicationData:
         """Run the replication to the horizon and return what it recorded."""
@@ -234,38 +338,23 @@ class CorridorModel:
 class _Source:
     """Creates a flow's shipments at pre-drawn times, one event per shipment."""
 
-    __slots__ = ("model", "flow", "times", "green", "i")
+    __slots__ = ("model", "flow", "times", "green", "commodity", "i")
 
-    def __init__(self, model: CorridorModel, flow: int, times: list[float], green: bool) -> None:
-        self.model, self.flow, self.times, self.green, self.i = model, flow, times, green, 0
+    def __init__(self, model: CorridorModel, flow: int, times: list[float], green: bool,
+                 commodity: int) -> None:
+        self.model, self.flow, self.times, self.green = model, flow, times, green
+        self.commodity, self.i = commodity, 0
         ev = model.env.timeout(times[0])
         ev.callbacks.append(self._arrive)
 
     def _arrive(self, ev: simpy.Event) -> None:
         model = self.model
-        job = model.new_shipment(self.flow, self.green)
+        job = model.new_shipment(self.flow, self.green, self.commodity)
         self.i += 1
         if self.i < len(self.times):
             nxt = model.env.timeout(self.times[self.i] - model.env.now)
             nxt.callbacks.append(self._arrive)
         model.advance(job)
-
-
-def _with_inspection(clearance: Sampler, node: CheckpointNode, name: str, rng_for):
-    """Service time of a vehicle: clearance, plus inspection for a random share."""
-    if node.inspection is None:
-        return lambda job: clearance()
-    p = node.inspection.probability
-    extra = Sampler(node.inspection.time, rng_for(f"inspection:{name}"))
-    draw = UniformSampler(rng_for(f"inspection-draw:{name}"))
-
-    def service(job: Job) -> float:
-        t = clearance()
-        if draw() < p:
-            t += extra()
-        return t
-
-    return service
 
 
 def simulate(scenario: Scenario, replication: int = 0, seed: int | None = None

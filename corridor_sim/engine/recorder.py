@@ -20,9 +20,9 @@ IN_SYSTEM, DELIVERED, REJECTED = 0, 1, 2
 class Recorder:
     """Columns of shipments, node visits and server jobs, filled as the model runs."""
 
-    __slots__ = ("s_flow", "s_created", "s_end", "s_status", "s_node",
+    __slots__ = ("s_flow", "s_created", "s_end", "s_status", "s_node", "s_vrow",
                  "v_sid", "v_node", "v_arrived", "v_started", "v_departed",
-                 "j_station", "j_start", "j_end", "j_size")
+                 "j_station", "j_start", "j_end", "j_size", "j_units")
 
     def __init__(self) -> None:
         self.s_flow = array("i")
@@ -30,6 +30,7 @@ class Recorder:
         self.s_end = array("d")
         self.s_status = array("b")
         self.s_node = array("i")
+        self.s_vrow = array("q")
         self.v_sid = array("q")
         self.v_node = array("i")
         self.v_arrived = array("d")
@@ -39,6 +40,7 @@ class Recorder:
         self.j_start = array("d")
         self.j_end = array("d")
         self.j_size = array("i")
+        self.j_units = array("d")
 
     def new_shipment(self, flow: int, now: float) -> int:
         """Record a shipment created at ``now`` [h]; returns its id."""
@@ -47,6 +49,7 @@ class Recorder:
         self.s_end.append(np.nan)
         self.s_status.append(IN_SYSTEM)
         self.s_node.append(-1)
+        self.s_vrow.append(-1)
         return len(self.s_flow) - 1
 
     def delivered(self, sid: int, now: float) -> None:
@@ -60,41 +63,47 @@ class Recorder:
         self.s_status[sid] = REJECTED
         self.s_node[sid] = node
 
-    def arrive(self, sids: list[int], node: int, now: float) -> int:
-        """Open a visit row per shipment arriving at a facility node; returns the first row.
+    def arrive(self, sids: list[int], node: int, now: float) -> None:
+        """Open a visit row per shipment arriving at a facility node.
 
-        The rows of one job are consecutive; service start and departure stay NaN until
-        :meth:`start` and :meth:`depart` fill them, so visits still open at the end of the run
-        are kept (and counted in queues) rather than lost.
+        Service start and departure stay NaN until :meth:`start` and :meth:`depart` fill
+        them, so visits still open at the end of the run are kept (and counted in queues)
+        rather than lost.
         """
-        row = len(self.v_sid)
         nan = np.nan
+        vrow = self.s_vrow
         for sid in sids:
+            vrow[sid] = len(self.v_sid)
             self.v_sid.append(sid)
             self.v_node.append(node)
             self.v_arrived.append(now)
             self.v_started.append(nan)
             self.v_departed.append(nan)
-        return row
 
-    def start(self, row: int, n: int, now: float) -> None:
-        """Service began at ``now`` [h] for visit rows ``row`` … ``row + n - 1``."""
-        started = self.v_started
-        for r in range(row, row + n):
-            started[r] = now
+    def start(self, sids: list[int], now: float) -> None:
+        """Service began at ``now`` [h] for the open visits of these shipments (if not yet)."""
+        started, vrow = self.v_started, self.s_vrow
+        for sid in sids:
+            r = vrow[sid]
+            if started[r] != started[r]:  # NaN: not started yet
+                started[r] = now
 
-    def depart(self, row: int, n: int, now: float) -> None:
-        """The shipments of visit rows ``row`` … ``row + n - 1`` left at ``now`` [h]."""
-        departed = self.v_departed
-        for r in range(row, row + n):
-            departed[r] = now
+    def depart(self, sids: list[int], now: float) -> None:
+        """These shipments left their current facility node at ``now`` [h]."""
+        departed, vrow = self.v_departed, self.s_vrow
+        for sid in sids:
+            departed[vrow[sid]] = now
 
-    def job(self, station: int, start: float, end: float, size: int) -> None:
-        """Record one vehicle (truck, train, flight) served by a station (times in [h])."""
+    def job(self, station: int, start: float, end: float, size: int, units: float) -> None:
+        """Record one vehicle (truck, train, flight) served by a station or link service.
+
+        Times in [h]; ``size`` shipments carrying ``units`` (0 where not tracked).
+        """
         self.j_station.append(station)
         self.j_start.append(start)
         self.j_end.append(end)
         self.j_size.append(size)
+        self.j_units.append(units)
 
     def freeze(self) -> dict[str, np.ndarray]:
         """All columns as numpy arrays (views, no copy), keyed by column name."""

@@ -24,10 +24,17 @@ from .distributions import Constant, Distribution
 __all__ = [
     "WEEKDAYS",
     "Calendar",
+    "AirportNode",
     "CheckpointNode",
     "CityNode",
     "Commodity",
+    "CommodityInspection",
+    "Consolidation",
     "Demand",
+    "Departures",
+    "DryPortNode",
+    "FacilityNode",
+    "Handling",
     "Inspection",
     "Lanes",
     "Link",
@@ -35,6 +42,7 @@ __all__ = [
     "Node",
     "Scenario",
     "Shift",
+    "TerminalNode",
     "Transload",
 ]
 
@@ -214,49 +222,212 @@ class Transload(_Model):
     bays: Annotated[int, Field(ge=1, strict=True)] | None = None
 
 
-class CheckpointNode(_NodeBase):
-    """A border checkpoint for one mode, one country's side of a crossing.
+class Handling(_Model):
+    """Container handling of a vehicle: cranes moving boxes, or bogie exchange per wagon.
+
+    The handling time of a vehicle carrying ``n`` containers is
+    ``setup_hours + n / (cranes * moves_per_hour)`` for ``method: crane`` and
+    ``setup_hours + ceil(n / containers_per_wagon) * hours_per_wagon`` for ``method: bogie``.
+
+    Attributes
+    ----------
+    method : {"crane", "bogie"}, default "crane"
+        Transshipment by cranes, or exchange of bogies under each wagon.
+    tracks : int, default 1
+        Vehicles (trains, trucks) handled at the same time, ≥ 1.
+    cranes : int, default 1
+        Cranes working on one vehicle (crane method), ≥ 1.
+    moves_per_hour : float, default 20
+        Container moves per crane per hour (crane method).
+    hours_per_wagon : float, default 0.5
+        Bogie exchange time per wagon [h] (bogie method).
+    containers_per_wagon : int, default 1
+        Containers (shipments) per wagon (bogie method).
+    setup_hours : float, default 0
+        Fixed time per vehicle: shunting, positioning, paperwork [h].
+    """
+
+    method: Literal["crane", "bogie"] = "crane"
+    tracks: Annotated[int, Field(ge=1, strict=True)] = 1
+    cranes: Annotated[int, Field(ge=1, strict=True)] = 1
+    moves_per_hour: Annotated[float, Field(gt=0)] = 20.0
+    hours_per_wagon: Annotated[float, Field(gt=0)] = 0.5
+    containers_per_wagon: Annotated[int, Field(ge=1, strict=True)] = 1
+    setup_hours: Annotated[float, Field(ge=0)] = 0.0
+
+    def hours(self, containers: int) -> float:
+        """Handling time of one vehicle carrying ``containers`` shipments [h]."""
+        if self.method == "crane":
+            return self.setup_hours + containers / (self.cranes * self.moves_per_hour)
+        wagons = -(-containers // self.containers_per_wagon)
+        return self.setup_hours + wagons * self.hours_per_wagon
+
+
+class Consolidation(_Model):
+    """Hold loads at a terminal until a block train towards their next stop is full.
+
+    Attributes
+    ----------
+    enabled : bool, default True
+        Switch the consolidator on or off (one line in a scenario).
+    train_capacity_teu : float
+        Units a block train carries; it leaves as soon as this much waits, > 0.
+    max_wait_hours : float, optional
+        A train also leaves, part-full, when its oldest load has waited this long [h].
+    """
+
+    enabled: bool = True
+    train_capacity_teu: Annotated[float, Field(gt=0)]
+    max_wait_hours: Annotated[float, Field(gt=0)] | None = None
+
+
+class _FacilityBase(_NodeBase):
+    calendar: str = "round_the_clock"
+    lanes: Lanes = Field(default_factory=Lanes)
+    green_priority: bool = True
+    service_time: Distribution | None = None
+    inspection: Inspection | None = None
+    handling: Handling | None = None
+    max_vehicles_per_day: Annotated[int, Field(ge=1, strict=True)] | None = None
+
+
+_FACILITY_DOC = """
+    calendar : str, default "round_the_clock"
+        Name of a calendar in ``calendars``; service starts only while it is open.
+    lanes : Lanes
+        General and green-corridor lanes (tracks or desks) of the clearance stage.
+    green_priority : bool, default True
+        Green-corridor shipments are served first in general lanes (non-preemptive).
+    service_time : Distribution, optional
+        Clearance time per vehicle (truck, train, flight load) in a lane [h]; omitted means
+        no clearance stage.
+    inspection : Inspection, optional
+        Extra lane time for a random share of vehicles.
+    handling : Handling, optional
+        Container handling after clearance (cranes or bogie exchange), per vehicle.
+    max_vehicles_per_day : int, optional
+        At most this many vehicles start clearance per local calendar day (an electronic
+        queue quota, an agreed exchange of trains); the rest wait for the next day.
+"""
+
+
+class CheckpointNode(_FacilityBase):
+    __doc__ = """A border checkpoint for one mode: one country's side of a crossing.
 
     Attributes
     ----------
     mode : {"road", "rail"}
-        The traffic it clears.
-    calendar : str, default "round_the_clock"
-        Name of a calendar in ``calendars``.
-    lanes : Lanes
-        General and green-corridor lanes (tracks for rail).
-    green_priority : bool, default True
-        Green-corridor shipments are served first in general lanes (non-preemptive).
-    service_time : Distribution
-        Clearance time per vehicle in a lane [h].
-    inspection : Inspection, optional
-        Extra lane time for a share of vehicles.
+        The traffic it clears; only links of this mode may touch it.""" + _FACILITY_DOC + """
     transload : Transload, optional
-        Trans-loading after clearance (road).
-    max_vehicles_per_day : int, optional
-        At most this many vehicles start clearance per local calendar day (an electronic queue
-        quota or an agreed exchange of trains); the rest wait for the next day.
+        Road: cargo trans-loaded between trucks after clearance (Khorgos).
+    transshipment : Handling, optional
+        Rail: break-of-gauge handling of trains that arrive over a ``break_of_gauge`` link.
+    precleared_service_time : Distribution, optional
+        Clearance time [h] for vehicles whose every load was cleared at an inland dry port.
     """
 
     kind: Literal["checkpoint"]
     mode: Literal["road", "rail"] = "road"
-    calendar: str = "round_the_clock"
-    lanes: Lanes = Field(default_factory=Lanes)
-    green_priority: bool = True
     service_time: Distribution
-    inspection: Inspection | None = None
     transload: Transload | None = None
-    max_vehicles_per_day: Annotated[int, Field(ge=1, strict=True)] | None = None
+    transshipment: Handling | None = None
+    precleared_service_time: Distribution | None = None
 
 
-Node = Annotated[CityNode | CheckpointNode, Field(discriminator="kind")]
+class TerminalNode(_FacilityBase):
+    __doc__ = """A consolidation terminal (Urumqi): handling, then block trains formed when full.
+
+    Attributes
+    ----------""" + _FACILITY_DOC + """
+    consolidation : Consolidation, optional
+        Hold loads until a block train to their next stop is full or waited long enough.
+    """
+
+    kind: Literal["terminal"]
+    consolidation: Consolidation | None = None
+
+
+class DryPortNode(_FacilityBase):
+    __doc__ = """An inland dry port (Xi'an): customs clearance and handling away from the border.
+
+    Loads that leave a dry port count as pre-cleared at later checkpoints that set
+    ``precleared_service_time``.
+
+    Attributes
+    ----------""" + _FACILITY_DOC
+
+    kind: Literal["dry_port"]
+
+
+class AirportNode(_FacilityBase):
+    __doc__ = """An airport's cargo terminal, between trucks and scheduled flights.
+
+    Attributes
+    ----------""" + _FACILITY_DOC
+
+    kind: Literal["airport"]
+
+
+Node = Annotated[
+    CityNode | CheckpointNode | TerminalNode | DryPortNode | AirportNode,
+    Field(discriminator="kind"),
+]
 """Any node, chosen by its ``kind`` key."""
 
-FACILITY_KINDS = frozenset({"checkpoint"})
+FacilityNode = CheckpointNode | TerminalNode | DryPortNode | AirportNode
+"""The node kinds where shipments queue and are served."""
+
+FACILITY_KINDS = frozenset({"checkpoint", "terminal", "dry_port", "airport"})
 """Node kinds where shipments queue and are served (the rest are places)."""
 
 
 # --------------------------------------------------------------------------- links
+
+
+class Departures(_Model):
+    """A timetable: departures every so many hours, or at clock times on some weekdays.
+
+    Attributes
+    ----------
+    every_hours : float, optional
+        Headway [h]; departures at ``offset_hours + k * every_hours`` from model time 0.
+    offset_hours : float, default 0
+        First departure with ``every_hours`` [h].
+    times : list of str, optional
+        Local clock times ``"HH:MM"`` of the departures on each operating day.
+    days : list of str
+        Operating weekdays for ``times`` (default every day).
+    timezone : str, default "UTC"
+        IANA time zone of ``times`` and ``days``.
+    """
+
+    every_hours: Annotated[float, Field(gt=0)] | None = None
+    offset_hours: Annotated[float, Field(ge=0)] = 0.0
+    times: list[str] | None = None
+    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS), min_length=1)
+    timezone: str = "UTC"
+
+    @field_validator("times")
+    @classmethod
+    def _clocks(cls, v: list[str] | None) -> list[str] | None:
+        for t in v or []:
+            clock_hours(t)
+        return v
+
+    _zone = field_validator("timezone")(Calendar._zone.__func__)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Departures:
+        if (self.every_hours is None) == (self.times is None):
+            raise ValueError("give exactly one of every_hours or times")
+        return self
+
+    @property
+    def per_day(self) -> float:
+        """Mean departures per day."""
+        if self.every_hours is not None:
+            return 24.0 / self.every_hours
+        return len(self.times or []) * len(self.days) / 7.0
 
 
 class Link(_Model):
@@ -278,6 +449,23 @@ class Link(_Model):
         Travel time [h]; overrides ``distance_km`` / ``speed_kmh``.
     bidirectional : bool, default False
         Also create the reverse link with the same settings.
+    departures : Departures, optional
+        Rail / air: a timetable. Loads wait at the start node for the next departure with
+        room; a vehicle leaves only if it carries something.
+    capacity_teu, capacity_t : float, optional
+        Rail / air: what one train or flight carries, in TEU or tonnes (the unit of the
+        commodities it may carry).
+    dispatch : {"schedule", "when_full"}, default "schedule"
+        Leave at timetabled departures, or as soon as the vehicle is full (or when the oldest
+        load has waited ``max_wait_hours``).
+    max_wait_hours : float, optional
+        With ``when_full``: leave part-full after this wait of the oldest load [h].
+    break_of_gauge : bool, default False
+        Rail: the link crosses from 1520 mm to 1435 mm track (or back); trains arriving over it
+        are transshipped at the end node (its ``transshipment``).
+    cost_per_unit : float, default 0
+        Money cost per unit carried [USD]; with a commodity's ``value_of_time_per_hour`` it
+        enters mode choice.
     """
 
     from_: str = Field(alias="from")
@@ -287,12 +475,58 @@ class Link(_Model):
     speed_kmh: Annotated[float, Field(gt=0)] | None = None
     travel_time: Distribution | None = None
     bidirectional: bool = False
+    departures: Departures | None = None
+    capacity_teu: Annotated[float, Field(gt=0)] | None = None
+    capacity_t: Annotated[float, Field(gt=0)] | None = None
+    dispatch: Literal["schedule", "when_full"] = "schedule"
+    max_wait_hours: Annotated[float, Field(gt=0)] | None = None
+    break_of_gauge: bool = False
+    cost_per_unit: Annotated[float, Field(ge=0)] = 0.0
 
     @model_validator(mode="after")
-    def _has_time(self) -> Link:
+    def _consistent(self) -> Link:
         if self.travel_time is None and (self.distance_km is None or self.speed_kmh is None):
             raise ValueError("needs travel_time, or distance_km and speed_kmh")
+        if self.capacity_teu is not None and self.capacity_t is not None:
+            raise ValueError("give capacity_teu or capacity_t, not both")
+        scheduled = self.departures is not None or self.dispatch == "when_full"
+        if scheduled and self.mode == "road":
+            raise ValueError("road links have no timetable or dispatch rule")
+        if scheduled and self.capacity is None:
+            raise ValueError("a scheduled or when_full link needs capacity_teu or capacity_t")
+        if self.dispatch == "schedule" and self.capacity is not None and self.departures is None:
+            raise ValueError("a link with a capacity needs departures, or dispatch: when_full")
+        if self.max_wait_hours is not None and self.dispatch != "when_full":
+            raise ValueError("max_wait_hours applies only with dispatch: when_full")
+        if self.break_of_gauge and self.mode != "rail":
+            raise ValueError("break_of_gauge applies only to rail links")
         return self
+
+    @property
+    def capacity(self) -> float | None:
+        """Capacity of one vehicle in its unit (TEU or tonnes), or None if uncapacitated."""
+        return self.capacity_teu if self.capacity_teu is not None else self.capacity_t
+
+    @property
+    def capacity_unit(self) -> str | None:
+        """``"teu"``, ``"tonne"`` or None."""
+        if self.capacity_teu is not None:
+            return "teu"
+        return "tonne" if self.capacity_t is not None else None
+
+    @property
+    def scheduled(self) -> bool:
+        """Whether loads wait for a vehicle (timetable or when-full dispatch)."""
+        return self.capacity is not None
+
+    @property
+    def expected_wait_hours(self) -> float:
+        """Mean wait for a vehicle assumed in routing [h]: half the headway or max wait."""
+        if self.departures is not None and self.dispatch == "schedule":
+            return 12.0 / max(self.departures.per_day, 1e-9)
+        if self.dispatch == "when_full" and self.max_wait_hours is not None:
+            return self.max_wait_hours / 2.0
+        return 0.0
 
     @property
     def time(self) -> Distribution:
@@ -304,6 +538,22 @@ class Link(_Model):
 
 
 # --------------------------------------------------------------------------- goods and demand
+
+
+class CommodityInspection(Inspection):
+    """An inspection of vehicles carrying a commodity, at some or all checkpoints.
+
+    Attributes
+    ----------
+    probability : float
+        Share of such vehicles inspected, in [0, 1].
+    time : Distribution
+        Extra lane time [h].
+    at : list of str, optional
+        Nodes where it happens; default every checkpoint on the route.
+    """
+
+    at: list[str] | None = None
 
 
 class Commodity(_Model):
@@ -321,6 +571,11 @@ class Commodity(_Model):
         Nodes that turn it back (a trade barrier); such shipments count as ``rejected``.
     modes : list of str
         Modes it may travel by; default all.
+    inspection : CommodityInspection, optional
+        An inspection every vehicle carrying it undergoes (veterinary control of meat).
+    value_of_time_per_hour : float, optional
+        Money one unit's hour is worth [USD/h]; with links' ``cost_per_unit`` it makes mode
+        choice weigh cost against time. Omitted: choose by expected time alone.
     """
 
     unit: Literal["teu", "tonne"] = "teu"
@@ -328,6 +583,8 @@ class Commodity(_Model):
     shelf_life_hours: Annotated[float, Field(gt=0)] | None = None
     barred_at: list[str] = Field(default_factory=list)
     modes: list[Mode] = Field(default_factory=lambda: ["road", "rail", "air"], min_length=1)
+    inspection: CommodityInspection | None = None
+    value_of_time_per_hour: Annotated[float, Field(gt=0)] | None = None
 
 
 class Demand(_Model):

@@ -1,0 +1,204 @@
+"""Transport on links: vehicles travelling on their own (trucks), and scheduled or when-full
+services (trains, flights) that carry many loads as one entity.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import deque
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+import simpy
+
+from ..scenario.schema import WEEKDAYS, Departures, clock_hours
+from .facilities import Job
+from .random import Sampler
+from .recorder import Recorder
+
+__all__ = ["Service", "Travel", "departure_times"]
+
+
+def departure_times(dep: Departures, start_utc: dt.datetime, horizon_hours: float
+                    ) -> list[float]:
+    """Model times [h] of a timetable's departures within ``[0, horizon_hours)``.
+
+    Parameters
+    ----------
+    dep : Departures
+    start_utc : datetime.datetime
+        Model time 0.
+    horizon_hours : float
+
+    Returns
+    -------
+    list of float
+        Sorted departure times [h].
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> d = Departures(times=["10:00"], days=["wed"], timezone="Asia/Almaty")
+    >>> departure_times(d, dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc), 24 * 8)
+    [5.0, 173.0]
+    """
+    if dep.every_hours is not None:
+        n = int((horizon_hours - dep.offset_hours) // dep.every_hours) + 1
+        times = [dep.offset_hours + k * dep.every_hours for k in range(max(n, 0))]
+        return [t for t in times if t < horizon_hours]
+    zone = ZoneInfo(dep.timezone)
+    first = start_utc.astimezone(zone).date() - dt.timedelta(days=1)
+    clocks = sorted(clock_hours(t) for t in dep.times or [])
+    out = []
+    for i in range(int(horizon_hours // 24) + 3):
+        day = first + dt.timedelta(days=i)
+        if WEEKDAYS[day.weekday()] not in dep.days:
+            continue
+        for h in clocks:
+            local = dt.datetime(day.year, day.month, day.day, tzinfo=zone) + dt.timedelta(hours=h)
+            t = (local.astimezone(dt.timezone.utc) - start_utc).total_seconds() / 3600.0
+            if 0.0 <= t < horizon_hours:
+                out.append(t)
+    return sorted(out)
+
+
+class Travel:
+    """A link each vehicle drives on its own, after a sampled travel time.
+
+    Parameters
+    ----------
+    env : simpy.Environment
+    sample : Sampler
+        Travel time [h].
+    advance : callable
+        ``advance(job)`` on arrival at the end node.
+    regauge : bool, default False
+        The link breaks gauge: arriving jobs are marked for transshipment.
+    """
+
+    __slots__ = ("env", "sample", "advance", "regauge")
+
+    def __init__(self, env: simpy.Environment, sample: Sampler,
+                 advance: Callable[[Job], None], regauge: bool = False) -> None:
+        self.env, self.sample, self.advance, self.regauge = env, sample, advance, regauge
+
+    def enter(self, job: Job) -> None:
+        """A vehicle sets off."""
+        ev = self.env.timeout(self.sample(), job)
+        ev.callbacks.append(self._arrive)
+
+    def _arrive(self, ev: simpy.Event) -> None:
+        job = ev._value
+        job.regauge = self.regauge
+        self.advance(job)
+
+
+class Service:
+    """A scheduled or when-full service on a link: loads wait for a vehicle with room.
+
+    Loads queue first come, first served, perishables (green-corridor) first. At each
+    timetabled departure — or, with ``when_full``, as soon as a vehicle's worth waits or the
+    oldest load has waited ``max_wait_hours`` — a vehicle takes loads up to ``capacity`` units
+    and travels as one job. A vehicle with nothing to carry does not run.
+
+    Parameters
+    ----------
+    env : simpy.Environment
+    index : int
+        Station number in the recorder's job table (one record per vehicle).
+    capacity : float
+        Units per vehicle.
+    travel : Travel
+        Moves the loaded vehicle to the end node.
+    units : callable
+        ``units(sid) -> float``.
+    rec : Recorder
+    departures : list of float, optional
+        Timetabled departure times [h].
+    when_full : bool, default False
+        Leave as soon as full.
+    max_wait_hours : float, optional
+        With ``when_full``: leave part-full after this wait of the oldest load [h].
+    """
+
+    def __init__(self, env: simpy.Environment, index: int, capacity: float, travel: Travel,
+                 units: Callable[[int], float], rec: Recorder,
+                 departures: list[float] | None = None, when_full: bool = False,
+                 max_wait_hours: float | None = None) -> None:
+        self.env, self.index, self.capacity, self.travel = env, index, capacity, travel
+        self.units, self.rec = units, rec
+        self.when_full, self.max_wait = when_full, max_wait_hours
+        self.q_green: deque[tuple[int, float, int]] = deque()
+        self.q_general: deque[tuple[int, float, int]] = deque()
+        self.waiting_units = 0.0
+        self._times = departures or []
+        self._next = 0
+        if self._times:
+            self._schedule_next()
+
+    def enter(self, job: Job) -> None:
+        """Loads of a job join the queue for the next vehicle."""
+        now = self.env.now
+        q = self.q_green if job.green else self.q_general
+        empty = not (self.q_green or self.q_general)
+        for sid in job.sids:
+            q.append((sid, now, job.commodity))
+            self.waiting_units += self.units(sid)
+        if self.when_full:
+            while self.waiting_units >= self.capacity - 1e-9:
+                self._depart()
+            if empty and self.max_wait is not None and (self.q_green or self.q_general):
+                self._timer(now + self.max_wait)
+
+    def _schedule_next(self) -> None:
+        t = self._times[self._next]
+        ev = self.env.timeout(t - self.env.now)
+        ev.callbacks.append(self._on_departure)
+
+    def _on_departure(self, ev: simpy.Event) -> None:
+        self._next += 1
+        if self._next < len(self._times):
+            self._schedule_next()
+        if self.q_green or self.q_general:
+            self._depart()
+
+    def _timer(self, due: float) -> None:
+        ev = self.env.timeout(due - self.env.now, due)
+        ev.callbacks.append(self._on_timer)
+
+    def _oldest(self) -> float:
+        heads = [q[0][1] for q in (self.q_green, self.q_general) if q]
+        return min(heads) if heads else float("inf")
+
+    def _on_timer(self, ev: simpy.Event) -> None:
+        due = ev._value
+        oldest = self._oldest()
+        if oldest + self.max_wait <= due + 1e-9:
+            self._depart()
+            oldest = self._oldest()
+        if oldest != float("inf") and oldest + self.max_wait > self.env.now:
+            self._timer(oldest + self.max_wait)
+
+    def _depart(self) -> None:
+        sids: list[int] = []
+        load, green, commodity = 0.0, False, -1
+        for q in (self.q_green, self.q_general):
+            while q:
+                sid = q[0][0]
+                u = self.units(sid)
+                if load + u > self.capacity + 1e-9:
+                    break
+                item = q.popleft()
+                if not sids:
+                    commodity = item[2]
+                sids.append(sid)
+                load += u
+                green = green or q is self.q_green
+            if q:
+                break  # the vehicle is full: later queues wait too
+        self.waiting_units -= load
+        if not sids:
+            return
+        now = self.env.now
+        self.rec.job(self.index, now, now, len(sids), load)
+        self.travel.enter(Job(sids, green, commodity))
