@@ -102,6 +102,9 @@ def _station_kpis(data: ReplicationData, out: dict[str, float]) -> None:
         mask = c["j_station"] == i
         start, end = c["j_start"][mask], c["j_end"][mask]
         inside = (end >= lo) & (end <= hi)
+        if role == "exchange":
+            out[f"{name}.vehicles_per_day"] = float(inside.sum()) / days
+            continue
         if role in ("service", "consolidation"):
             label = "departures_per_day" if role == "service" else "trains_per_day"
             out[f"{name}.{label}"] = float(inside.sum()) / days
@@ -156,6 +159,9 @@ def replication_kpis(data: ReplicationData) -> dict[str, float]:
         out[f"{com}.delivered_units_per_day"] = float(sh["units"][arrived].sum()) / (
             (data.horizon_hours - lo) / 24.0)
     nodes = set(data.stations["node"]) | set(np.unique(data.columns["v_node"]).tolist())
+    for f, key in enumerate(data.flows["key"]):
+        vals = sh["lead"][done & (sh["flow"] == f)]
+        out[f"{key}.lead_time_hours.mean"] = float(vals.mean()) if vals.size else np.nan
     for node in sorted(nodes - {-1}):
         _node_kpis(data, node, data.nodes[node], out, sh["units"])
     _station_kpis(data, out)

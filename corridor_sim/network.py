@@ -56,11 +56,17 @@ def node_service_hours(scenario: Scenario, name: str) -> float:
     node = scenario.nodes[name]
     if node.kind not in FACILITY_KINDS:
         return 0.0
-    hours = node.service_time.mean
+    hours = node.service_time.mean if node.service_time is not None else 0.0
     if node.inspection is not None:
         hours += node.inspection.probability * node.inspection.time.mean
-    if node.transload is not None:
-        hours += node.transload.time.mean
+    if node.handling is not None:
+        hours += node.handling.hours(1)
+    transload = getattr(node, "transload", None)
+    if transload is not None:
+        hours += transload.time.mean
+    consolidation = getattr(node, "consolidation", None)
+    if consolidation is not None and consolidation.enabled and consolidation.max_wait_hours:
+        hours += consolidation.max_wait_hours / 2
     return hours
 
 
@@ -75,8 +81,9 @@ def build_graph(scenario: Scenario) -> nx.MultiDiGraph:
     -------
     networkx.MultiDiGraph
         Nodes carry ``kind``, ``model`` (the node's settings), ``lat``, ``lon`` and
-        ``service_hours``; edges are keyed by mode and carry ``link`` (its settings) and
-        ``hours`` (expected travel time [h]).
+        ``service_hours``; edges are keyed by mode and carry ``link`` (its settings),
+        ``hours`` (expected travel time plus the expected wait for a departure [h]) and
+        ``cost`` (money per unit).
 
     Examples
     --------
@@ -90,10 +97,12 @@ def build_graph(scenario: Scenario) -> nx.MultiDiGraph:
         graph.add_node(name, kind=node.kind, model=node, lat=node.lat, lon=node.lon,
                        service_hours=node_service_hours(scenario, name))
     for link in scenario.links:
-        hours = link.time.mean
-        graph.add_edge(link.from_, link.to, key=link.mode, link=link, hours=hours)
+        hours = link.time.mean + link.expected_wait_hours
+        graph.add_edge(link.from_, link.to, key=link.mode, link=link, hours=hours,
+                       cost=link.cost_per_unit)
         if link.bidirectional:
-            graph.add_edge(link.to, link.from_, key=link.mode, link=link, hours=hours)
+            graph.add_edge(link.to, link.from_, key=link.mode, link=link, hours=hours,
+                           cost=link.cost_per_unit)
     return graph
 
 
@@ -126,10 +135,15 @@ class Network:
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
         self.graph = build_graph(scenario)
-        self._routes: dict[tuple[str, str, frozenset[str]], Route | None] = {}
+        self._routes: dict[tuple, Route | None] = {}
 
-    def route(self, origin: str, destination: str, modes: frozenset[str]) -> Route | None:
-        """Fastest route by expected time using only ``modes``, or None if there is none.
+    def route(self, origin: str, destination: str, modes: frozenset[str],
+              value_of_time_per_hour: float | None = None) -> Route | None:
+        """Best route using only ``modes``, or None if there is none.
+
+        The best route minimises expected time (travel, mean wait for a departure, mean
+        service at facilities) plus, when ``value_of_time_per_hour`` is given, each link's
+        ``cost_per_unit`` converted to hours at that value.
 
         Parameters
         ----------
@@ -137,41 +151,52 @@ class Network:
             Node names.
         modes : frozenset of str
             Allowed modes.
+        value_of_time_per_hour : float, optional
+            Money a unit's hour is worth [USD/h].
 
         Returns
         -------
         Route or None
         """
-        key = (origin, destination, modes)
+        key = (origin, destination, modes, value_of_time_per_hour)
         if key not in self._routes:
-            self._routes[key] = self._shortest(origin, destination, modes)
+            self._routes[key] = self._shortest(origin, destination, modes,
+                                               value_of_time_per_hour)
         return self._routes[key]
 
-    def _best_edge(self, u: str, v: str, modes: frozenset[str]) -> tuple[str, float] | None:
+    def _best_edge(self, u: str, v: str, modes: frozenset[str], vot: float | None
+                   ) -> tuple[str, float, float] | None:
+        """(mode, generalised hours, expected hours) of the best allowed link u → v."""
         best = None
         for mode, attrs in self.graph[u][v].items():
-            if mode in modes and (best is None or attrs["hours"] < best[1]):
-                best = (mode, attrs["hours"])
+            if mode not in modes:
+                continue
+            general = attrs["hours"] + (attrs["cost"] / vot if vot else 0.0)
+            if best is None or general < best[1]:
+                best = (mode, general, attrs["hours"])
         return best
 
-    def _shortest(self, origin: str, destination: str, modes: frozenset[str]) -> Route | None:
+    def _shortest(self, origin: str, destination: str, modes: frozenset[str],
+                  vot: float | None) -> Route | None:
         g = self.graph
 
         def weight(u: str, v: str, _edges: dict) -> float | None:
-            best = self._best_edge(u, v, modes)
+            best = self._best_edge(u, v, modes, vot)
             return None if best is None else best[1] + g.nodes[v]["service_hours"]
 
         try:
             nodes = nx.shortest_path(g, origin, destination, weight=weight)
         except nx.NetworkXNoPath:
             return None
-        chosen = [self._best_edge(u, v, modes) for u, v in zip(nodes, nodes[1:])]
-        hours = sum(c[1] for c in chosen) + sum(g.nodes[n]["service_hours"] for n in nodes[1:])
+        chosen = [self._best_edge(u, v, modes, vot) for u, v in zip(nodes, nodes[1:])]
+        hours = sum(c[2] for c in chosen) + sum(g.nodes[n]["service_hours"] for n in nodes[1:])
         return Route(tuple(nodes), tuple(c[0] for c in chosen), hours)
 
     def flow_route(self, flow: Demand) -> Route | None:
         """The route of a demand flow (see :meth:`route`)."""
-        return self.route(flow.origin, flow.destination, allowed_modes(self.scenario, flow))
+        com = self.scenario.commodities[flow.commodity]
+        return self.route(flow.origin, flow.destination, allowed_modes(self.scenario, flow),
+                          com.value_of_time_per_hour)
 
 
 def route_problems(scenario: Scenario) -> list[Problem]:
@@ -188,9 +213,38 @@ def route_problems(scenario: Scenario) -> list[Problem]:
     net = Network(scenario)
     problems = []
     for i, flow in enumerate(scenario.demand):
-        if net.flow_route(flow) is None:
+        route = net.flow_route(flow)
+        if route is None:
             modes = "/".join(sorted(allowed_modes(scenario, flow))) or "no mode"
             problems.append(Problem(f"demand[{i}]", f"no route from {flow.origin!r} to "
                                     f"{flow.destination!r} by {modes} for commodity "
                                     f"{flow.commodity!r}"))
+            continue
+        problems += _capacity_problems(scenario, net, route, flow, f"demand[{i}]")
+    return problems
+
+
+def _capacity_problems(scenario: Scenario, net: Network, route: Route, flow: Demand,
+                       path: str) -> list[Problem]:
+    """Loads that no vehicle on their route could ever carry."""
+    unit = scenario.commodities[flow.commodity].unit
+    problems = []
+    for u, v, mode in zip(route.nodes, route.nodes[1:], route.modes):
+        link = net.graph[u][v][mode]["link"]
+        if link.capacity is None:
+            continue
+        if link.capacity_unit != unit:
+            problems.append(Problem(path, f"its route uses the {mode} link {u!r} → {v!r}, whose "
+                                    f"capacity is in {link.capacity_unit}, but "
+                                    f"{flow.commodity!r} is counted in {unit}"))
+        elif flow.units_per_shipment > link.capacity:
+            problems.append(Problem(path, f"a shipment of {flow.units_per_shipment:g} {unit} "
+                                    f"does not fit the {link.capacity:g} {unit} vehicles "
+                                    f"of {u!r} → {v!r}"))
+    for n in route.nodes[1:-1]:
+        con = getattr(scenario.nodes[n], "consolidation", None)
+        if con is not None and con.enabled and flow.units_per_shipment > con.train_capacity_teu:
+            problems.append(Problem(path, f"a shipment of {flow.units_per_shipment:g} units does "
+                                    f"not fit the {con.train_capacity_teu:g}-unit block trains "
+                                    f"of {n!r}"))
     return problems

@@ -38,8 +38,8 @@ class Job:
         Service has begun at the current node.
     regauge : bool
         It arrived over a break-of-gauge link and must be transshipped.
-    precleared : bool
-        Every load was cleared by customs at an inland dry port.
+    precleared : float
+        Share of its loads already cleared by customs at an inland dry port.
     """
 
     __slots__ = ("sids", "green", "commodity", "arrived", "queued", "begun", "regauge",
@@ -50,7 +50,8 @@ class Job:
         self.green = green
         self.commodity = commodity
         self.arrived = self.queued = 0.0
-        self.begun = self.regauge = self.precleared = False
+        self.begun = self.regauge = False
+        self.precleared = 0.0
 
     def begin(self, rec: Recorder, now: float) -> None:
         """Mark the start of service at the current node (once per node visit)."""

@@ -66,6 +66,26 @@ class _Reject:
             self.rec.rejected(sid, self.node, now)
 
 
+_UNLIMITED = 1 << 30
+
+
+class _Gate:
+    """Entry to a link with a daily quota of vehicles (see ``Link.max_vehicles_per_day``)."""
+
+    __slots__ = ("advance", "regauge", "station")
+
+    def __init__(self, advance: Callable[[Job], None], regauge: bool) -> None:
+        self.advance, self.regauge = advance, regauge
+        self.station: Station | None = None
+
+    def enter(self, job: Job) -> None:
+        self.station.arrive(job)
+
+    def arrived(self, job: Job) -> None:
+        job.regauge = self.regauge
+        self.advance(job)
+
+
 class CorridorModel:
     """The SimPy model of one replication of a scenario.
 
@@ -100,7 +120,7 @@ class CorridorModel:
         self._services: dict[tuple[str, str, str], Service] = {}
         self.flow_steps: list[tuple] = []
         self.flows: dict[str, list] = {k: [] for k in (
-            "origin", "destination", "commodity", "units", "unit", "route", "green",
+            "key", "origin", "destination", "commodity", "units", "unit", "route", "green",
             "shelf_life_hours")}
         for flow in scenario.demand:
             self._add_flow(flow)
@@ -160,7 +180,13 @@ class CorridorModel:
             return lambda job: base()
 
         def service(job: Job) -> float:
-            t = pre() if (pre is not None and job.precleared) else base()
+            share = job.precleared if pre is not None else 0.0
+            if share <= 0.0:
+                t = base()
+            elif share >= 1.0:
+                t = pre()
+            else:
+                t = share * pre() + (1.0 - share) * base()
             for p, extra, draw, commodity in inspections:
                 if (commodity is None or commodity == job.commodity) and draw() < p:
                     t += extra()
@@ -222,18 +248,30 @@ class CorridorModel:
         return id(self.flow_steps[self.rec.s_flow[sid]][self._pos[sid] + 1])
 
     # -- construction: links and flows ---------------------------------------------------
-    def _travel_step(self, u: str, v: str, mode: str) -> Travel | _Instant:
+    def _travel_step(self, u: str, v: str, mode: str) -> Travel | _Instant | _Gate:
         key = (u, v, mode)
         if key not in self._travel:
             link = self.network.graph[u][v][mode]["link"]
             dist = link.time
-            if getattr(dist, "hours", None) == 0.0 and not (link.break_of_gauge
-                                                             or link.scheduled):
+            if link.max_vehicles_per_day is not None:
+                self._travel[key] = self._gate(u, v, mode, link)
+            elif getattr(dist, "hours", None) == 0.0 and not (link.break_of_gauge
+                                                               or link.scheduled):
                 self._travel[key] = _Instant(self.advance)
             else:
                 sampler = Sampler(dist, self._rng(f"travel:{u}>{v}:{mode}"))
                 self._travel[key] = Travel(self.env, sampler, self.advance, link.break_of_gauge)
         return self._travel[key]
+
+    def _gate(self, u: str, v: str, mode: str, link) -> _Gate:
+        """A link with a daily quota: vehicles queue at its start, then travel."""
+        sampler = Sampler(link.time, self._rng(f"travel:{u}>{v}:{mode}"))
+        cal = self.calendar("round_the_clock")
+        idx = self._station_row(f"{u}>{v}:{mode}", -1, "exchange", 0, None)
+        gate = _Gate(self.advance, link.break_of_gauge)
+        gate.station = Station(self.env, idx, cal, _UNLIMITED, 0, True, lambda job: sampler(),
+                               gate.arrived, self.rec, link.max_vehicles_per_day)
+        return gate
 
     def _link_step(self, u: str, v: str, mode: str, consolidated: bool):
         link = self.network.graph[u][v][mode]["link"]
@@ -280,13 +318,13 @@ class CorridorModel:
         index = len(self.flow_steps)
         self._flow_units.append(flow.units_per_shipment)
         self.flow_steps.append(self._steps(route, flow.commodity))
-        for key, value in (("origin", flow.origin), ("destination", flow.destination),
+        for key, value in (("key", flow.key), ("origin", flow.origin), ("destination", flow.destination),
                            ("commodity", flow.commodity), ("units", flow.units_per_shipment),
                            ("unit", com.unit), ("route", route.label),
                            ("green", com.green_corridor),
                            ("shelf_life_hours", com.shelf_life_hours or float("nan"))):
             self.flows[key].append(value)
-        name = f"demand:{flow.origin}→{flow.destination}:{flow.commodity}"
+        name = f"demand:{flow.key}"
         times = arrival_times(flow, self._rng(name), sc.start_utc, sc.horizon_hours).tolist()
         if times:
             _Source(self, index, times, com.green_corridor,
@@ -308,7 +346,7 @@ class CorridorModel:
             p = self._pos[sid] + 1
             self._pos[sid] = p
             if self._track_clearance:
-                job.precleared = bool(self._precleared[sid])
+                job.precleared = float(self._precleared[sid])
             self.flow_steps[self.rec.s_flow[sid]][p].enter(job)
             return
         groups: dict[int, tuple[object, list[int]]] = {}
@@ -321,7 +359,7 @@ class CorridorModel:
             part = Job(members, job.green, job.commodity)
             part.regauge = job.regauge
             if self._track_clearance:
-                part.precleared = all(self._precleared[s] for s in members)
+                part.precleared = sum(self._precleared[s] for s in members) / len(members)
             step.enter(part)
 
     def run(self) -> ReplicationData:

@@ -25,7 +25,7 @@ Locations = dict[Path_, tuple[str, int]]
 # Lists merged item by item under `extends`, by these identity keys.
 _LIST_IDENTITY = {
     "links": ("from", "to", "mode"),
-    "demand": ("origin", "destination", "commodity"),
+    "demand": ("origin", "destination", "commodity", "modes"),
 }
 _LIST_DEFAULTS = {"mode": "road"}
 
@@ -100,7 +100,8 @@ def _prefixed(locs: Locations, key: str | int) -> Locations:
 def _identity(item: Any, keys: tuple[str, ...]) -> tuple | None:
     if not isinstance(item, dict):
         return None
-    return tuple(item.get(k, _LIST_DEFAULTS.get(k)) for k in keys)
+    values = (item.get(k, _LIST_DEFAULTS.get(k)) for k in keys)
+    return tuple(tuple(v) if isinstance(v, list) else v for v in values)
 
 
 def _merge(base: Any, bl: Locations, child: Any, cl: Locations,

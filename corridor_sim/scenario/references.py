@@ -77,10 +77,39 @@ def reference_problems(data: dict[str, Any]) -> list[Problem]:
                     f"(links[{seen[key]}] is the first); parallel links need different modes"))
             else:
                 seen[key] = i
+    raw_nodes = data.get("nodes") if isinstance(data.get("nodes"), dict) else {}
+    for i, link in enumerate(links if isinstance(links, list) else []):
+        if not isinstance(link, dict):
+            continue
+        ends = [link.get("to")] + ([link.get("from")] if link.get("bidirectional") else [])
+        for end in [link.get("from"), link.get("to")]:
+            node = raw_nodes.get(end) if isinstance(end, str) else None
+            if isinstance(node, dict) and node.get("kind") == "checkpoint" and \
+                    node.get("mode", "road") != link.get("mode", "road"):
+                problems.append(Problem(
+                    f"links[{i}].mode", f"a {link.get('mode', 'road')} link cannot touch "
+                    f"{end!r}, a {node.get('mode', 'road')} checkpoint"))
+        if link.get("break_of_gauge") is True:
+            for end in ends:
+                node = raw_nodes.get(end) if isinstance(end, str) else None
+                if isinstance(node, dict) and not node.get("transshipment"):
+                    problems.append(Problem(
+                        f"links[{i}].break_of_gauge", f"trains arriving at {end!r} change "
+                        "gauge, but it has no transshipment settings"))
     demand = data.get("demand")
+    flows_seen: dict[tuple, int] = {}
     for i, flow in enumerate(demand if isinstance(demand, list) else []):
         if not isinstance(flow, dict):
             continue
+        modes = flow.get("modes")
+        ident = (flow.get("origin"), flow.get("destination"), flow.get("commodity"),
+                 tuple(modes) if isinstance(modes, list) else modes)
+        if all(isinstance(x, str) for x in ident[:3]):
+            if ident in flows_seen:
+                problems.append(Problem(f"demand[{i}]", f"the same flow as demand"
+                                        f"[{flows_seen[ident]}]; merge them or set different "
+                                        "modes"))
+            flows_seen.setdefault(ident, i)
         check(f"demand[{i}].origin", flow.get("origin"), nodes, "node")
         check(f"demand[{i}].destination", flow.get("destination"), nodes, "node")
         check(f"demand[{i}].commodity", flow.get("commodity"), commodities, "commodity")
@@ -95,4 +124,8 @@ def reference_problems(data: dict[str, Any]) -> list[Problem]:
         barred = com.get("barred_at") if isinstance(com, dict) else None
         for j, node in enumerate(barred if isinstance(barred, list) else []):
             check(f"commodities.{name}.barred_at[{j}]", node, nodes, "node")
+        ins = com.get("inspection") if isinstance(com, dict) else None
+        at = ins.get("at") if isinstance(ins, dict) else None
+        for j, node in enumerate(at if isinstance(at, list) else []):
+            check(f"commodities.{name}.inspection.at[{j}]", node, nodes, "node")
     return problems

@@ -323,7 +323,9 @@ class CheckpointNode(_FacilityBase):
     transshipment : Handling, optional
         Rail: break-of-gauge handling of trains that arrive over a ``break_of_gauge`` link.
     precleared_service_time : Distribution, optional
-        Clearance time [h] for vehicles whose every load was cleared at an inland dry port.
+        Clearance time [h] of a vehicle whose loads were all cleared at an inland dry port; a
+        vehicle with a share ``f`` of pre-cleared loads takes ``f`` of this time plus
+        ``1 − f`` of ``service_time``.
     """
 
     kind: Literal["checkpoint"]
@@ -466,6 +468,9 @@ class Link(_Model):
     cost_per_unit : float, default 0
         Money cost per unit carried [USD]; with a commodity's ``value_of_time_per_hour`` it
         enters mode choice.
+    max_vehicles_per_day : int, optional
+        At most this many vehicles set off per UTC day in each direction (an agreed exchange
+        of trains across a border); the rest wait at the start node.
     """
 
     from_: str = Field(alias="from")
@@ -482,6 +487,7 @@ class Link(_Model):
     max_wait_hours: Annotated[float, Field(gt=0)] | None = None
     break_of_gauge: bool = False
     cost_per_unit: Annotated[float, Field(ge=0)] = 0.0
+    max_vehicles_per_day: Annotated[int, Field(ge=1, strict=True)] | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Link:
@@ -633,6 +639,12 @@ class Demand(_Model):
             if factors is not None and sum(factors) <= 0:
                 raise ValueError(f"{name} factors must not all be zero")
         return self
+
+    @property
+    def key(self) -> str:
+        """Unique name of the flow, ``origin>destination:commodity`` (``[modes]`` if set)."""
+        modes = f"[{'+'.join(self.modes)}]" if self.modes else ""
+        return f"{self.origin}>{self.destination}:{self.commodity}{modes}"
 
     @property
     def shipments_per_day(self) -> float:
