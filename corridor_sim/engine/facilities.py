@@ -293,7 +293,8 @@ class Consolidator:
     units : callable
         ``units(sid) -> float``: units of a shipment.
     key : callable
-        ``key(sid)``: grouping key (the shipment's next step).
+        ``key(sid)``: grouping key (the shipment's next rail link), or None for a load that
+        does not go on by block train (it passes straight through).
     done : callable
         ``done(job)`` with the train, a job of the loaded shipments.
     rec : Recorder
@@ -311,9 +312,12 @@ class Consolidator:
     def arrive(self, job: Job) -> None:
         """Loads of a job join their groups; full trains leave at once."""
         now = self.env.now
-        touched = []
+        touched, passing = [], []
         for sid in job.sids:
             k = self.key(sid)
+            if k is None:
+                passing.append(sid)
+                continue
             group = self.groups.get(k)
             if group is None:
                 group = self.groups[k] = deque()
@@ -326,6 +330,11 @@ class Consolidator:
         for k in dict.fromkeys(touched):
             while self.loaded[k] >= self.capacity:
                 self._release(k)
+        if passing:
+            through = Job(passing, job.green, job.commodity)
+            through.arrived, through.begun = job.arrived, True
+            self.rec.start(passing, now)
+            self.done(through)
 
     def _timer(self, k: object, t: float) -> None:
         ev = self.env.timeout(t - self.env.now, (k, t))

@@ -117,6 +117,7 @@ class CorridorModel:
                            for name, node in scenario.nodes.items()
                            if isinstance(node, FacilityNode)}
         self._travel: dict[tuple[str, str, str], Travel | _Instant] = {}
+        self._rail_steps: set[int] = set()
         self._services: dict[tuple[str, str, str], Service] = {}
         self.flow_steps: list[tuple] = []
         self.flows: dict[str, list] = {k: [] for k in (
@@ -244,8 +245,9 @@ class CorridorModel:
         for sid in job.sids:
             self._precleared[sid] = 1
 
-    def _next_step_key(self, sid: int) -> int:
-        return id(self.flow_steps[self.rec.s_flow[sid]][self._pos[sid] + 1])
+    def _next_step_key(self, sid: int) -> int | None:
+        step = self.flow_steps[self.rec.s_flow[sid]][self._pos[sid] + 1]
+        return id(step) if id(step) in self._rail_steps else None
 
     # -- construction: links and flows ---------------------------------------------------
     def _travel_step(self, u: str, v: str, mode: str) -> Travel | _Instant | _Gate:
@@ -298,8 +300,13 @@ class CorridorModel:
     def _steps(self, route: Route, commodity: str) -> tuple:
         barred = set(self.scenario.commodities[commodity].barred_at)
         steps: list = []
+        if route.nodes[0] in self.facilities:  # loads created at a terminal pass through it
+            steps.append(self.facilities[route.nodes[0]])
         for u, v, mode in zip(route.nodes, route.nodes[1:], route.modes):
-            steps.append(self._link_step(u, v, mode, self._consolidates(u)))
+            step = self._link_step(u, v, mode, self._consolidates(u))
+            if mode == "rail":
+                self._rail_steps.add(id(step))
+            steps.append(step)
             if v in barred:
                 steps.append(_Reject(self.env, self.rec, self.node_index[v]))
                 return tuple(steps)
