@@ -2,7 +2,7 @@
 
 The engine is built from callbacks on SimPy events rather than a process per shipment: a
 :class:`Station` is a group of servers (lanes, tracks, bays) with two queues, and a served job
-costs one timeout event. A :class:`Job` is one vehicle — a truck with one shipment, or later a
+costs one scheduled callback. A :class:`Job` is one vehicle — a truck with one shipment, or later a
 train with many — so a train is one entity at a border, not one per container.
 """
 
@@ -14,6 +14,7 @@ from collections.abc import Callable
 import simpy
 
 from .calendar import OperatingCalendar
+from .events import Tick, call_later
 from .recorder import Recorder
 
 __all__ = ["Consolidator", "Delay", "Facility", "Job", "Station"]
@@ -119,10 +120,9 @@ class Station:
         """Make sure the station looks at its queue again at model time ``t``."""
         if t < self._wake_at and t != float("inf"):
             self._wake_at = t
-            ev = self.env.timeout(t - self.env.now)
-            ev.callbacks.append(self._on_wake)
+            call_later(self.env, t - self.env.now, self._on_wake)
 
-    def _on_wake(self, ev: simpy.Event) -> None:
+    def _on_wake(self, ev: Tick) -> None:
         if self.env.now >= self._wake_at:
             self._wake_at = float("inf")
         self._dispatch()
@@ -172,10 +172,9 @@ class Station:
                 self._count += 1
             if not job.begun:
                 job.begin(self.rec, now)
-            ev = self.env.timeout(self.service(job), (job, green, now))
-            ev.callbacks.append(self._finish)
+            call_later(self.env, self.service(job), self._finish, (job, green, now))
 
-    def _finish(self, ev: simpy.Event) -> None:
+    def _finish(self, ev: Tick) -> None:
         job, green, start = ev._value
         if green:
             self.free_green += 1
@@ -207,10 +206,9 @@ class Delay:
         """Start the delay of a job."""
         if not job.begun:
             job.begin(self.rec, self.env.now)
-        ev = self.env.timeout(self.duration(job), job)
-        ev.callbacks.append(self._finish)
+        call_later(self.env, self.duration(job), self._finish, job)
 
-    def _finish(self, ev: simpy.Event) -> None:
+    def _finish(self, ev: Tick) -> None:
         self.done(ev._value)
 
 
@@ -337,10 +335,9 @@ class Consolidator:
             self.done(through)
 
     def _timer(self, k: object, t: float) -> None:
-        ev = self.env.timeout(t - self.env.now, (k, t))
-        ev.callbacks.append(self._on_timer)
+        call_later(self.env, t - self.env.now, self._on_timer, (k, t))
 
-    def _on_timer(self, ev: simpy.Event) -> None:
+    def _on_timer(self, ev: Tick) -> None:
         k, due = ev._value
         group = self.groups[k]
         if group and group[0][1] + self.max_wait <= due + 1e-9:

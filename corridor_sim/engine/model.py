@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import simpy
 
 from ..network import Network, Route
@@ -22,6 +23,7 @@ from ..scenario.schema import (
 )
 from .calendar import OperatingCalendar
 from .demand import arrival_times
+from .events import Tick, call_later
 from .facilities import Consolidator, Delay, Facility, Job, Station
 from .random import Sampler, UniformSampler, stream
 from .recorder import Recorder, ReplicationData
@@ -108,6 +110,7 @@ class CorridorModel:
         self.commodity_index = {c: i for i, c in enumerate(scenario.commodities)}
         self._pos: list[int] = []
         self._precleared = bytearray()
+        self._times: list[np.ndarray] = []
         self._track_clearance = any(isinstance(n, DryPortNode) for n in scenario.nodes.values())
         self._flow_units: list[float] = []
         self._calendars: dict[str, OperatingCalendar] = {}
@@ -125,6 +128,7 @@ class CorridorModel:
             "shelf_life_hours")}
         for flow in scenario.demand:
             self._add_flow(flow)
+        self._allocate()
 
     # -- construction: facilities --------------------------------------------------------
     def _rng(self, name: str):
@@ -250,15 +254,16 @@ class CorridorModel:
         return id(step) if id(step) in self._rail_steps else None
 
     # -- construction: links and flows ---------------------------------------------------
-    def _travel_step(self, u: str, v: str, mode: str) -> Travel | _Instant | _Gate:
-        key = (u, v, mode)
+    def _travel_step(self, u: str, v: str, mode: str, vehicle: bool = False
+                     ) -> Travel | _Instant | _Gate:
+        key = (u, v, mode, vehicle)
         if key not in self._travel:
             link = self.network.graph[u][v][mode]["link"]
             dist = link.time
             if link.max_vehicles_per_day is not None:
                 self._travel[key] = self._gate(u, v, mode, link)
             elif getattr(dist, "hours", None) == 0.0 and not (link.break_of_gauge
-                                                               or link.scheduled):
+                                                               or link.scheduled or vehicle):
                 self._travel[key] = _Instant(self.advance)
             else:
                 sampler = Sampler(dist, self._rng(f"travel:{u}>{v}:{mode}"))
@@ -277,7 +282,7 @@ class CorridorModel:
 
     def _link_step(self, u: str, v: str, mode: str, consolidated: bool):
         link = self.network.graph[u][v][mode]["link"]
-        travel = self._travel_step(u, v, mode)
+        travel = self._travel_step(u, v, mode, vehicle=consolidated)
         if not link.scheduled or consolidated:
             return travel
         key = (u, v, mode)
@@ -306,14 +311,13 @@ class CorridorModel:
             step = self._link_step(u, v, mode, self._consolidates(u))
             if mode == "rail":
                 self._rail_steps.add(id(step))
-            steps.append(step)
+            if not isinstance(step, _Instant):  # zero-time links are no step at all
+                steps.append(step)
             if v in barred:
                 steps.append(_Reject(self.env, self.rec, self.node_index[v]))
                 return tuple(steps)
             if v in self.facilities:
                 steps.append(self.facilities[v])
-            elif v != route.nodes[-1]:
-                steps.append(_Instant(self.advance))
         steps.append(_Deliver(self.env, self.rec))
         return tuple(steps)
 
@@ -331,19 +335,29 @@ class CorridorModel:
                            ("green", com.green_corridor),
                            ("shelf_life_hours", com.shelf_life_hours or float("nan"))):
             self.flows[key].append(value)
-        name = f"demand:{flow.key}"
-        times = arrival_times(flow, self._rng(name), sc.start_utc, sc.horizon_hours).tolist()
-        if times:
-            _Source(self, index, times, com.green_corridor,
-                    self.commodity_index[flow.commodity])
+        self._times.append(arrival_times(flow, self._rng(f"demand:{flow.key}"), sc.start_utc,
+                                         sc.horizon_hours))
 
-    # -- running ------------------------------------------------------------------------
-    def new_shipment(self, flow: int, green: bool, commodity: int) -> Job:
-        """Create a shipment of a flow now, as a one-shipment job at its origin."""
-        sid = self.rec.new_shipment(flow, self.env.now)
-        self._pos.append(-1)
-        self._precleared.append(0)
-        return Job([sid], green, commodity)
+    def _allocate(self) -> None:
+        """Number every shipment of the run in advance and start the flows' sources.
+
+        Shipment ids run flow by flow (``first id of flow f + k`` for its k-th shipment).
+        """
+        counts = [len(t) for t in self._times]
+        n = sum(counts)
+        flows = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
+        created = np.concatenate(self._times) if n else np.empty(0)
+        self.rec.allocate(flows, created)
+        self._pos = [-1] * n
+        self._precleared = bytearray(n)
+        first = 0
+        for index, times in enumerate(self._times):
+            if len(times):
+                com = self.scenario.commodities[self.flows["commodity"][index]]
+                _Source(self, first, times.tolist(), com.green_corridor,
+                        self.commodity_index[self.flows["commodity"][index]])
+            first += len(times)
+        self._times = []
 
     def advance(self, job: Job) -> None:
         """Move a job to the next step of its route (splitting it where routes part)."""
@@ -381,25 +395,22 @@ class CorridorModel:
 
 
 class _Source:
-    """Creates a flow's shipments at pre-drawn times, one event per shipment."""
+    """Releases a flow's shipments at their pre-drawn creation times, one event each."""
 
-    __slots__ = ("model", "flow", "times", "green", "commodity", "i")
+    __slots__ = ("model", "first", "times", "green", "commodity", "i")
 
-    def __init__(self, model: CorridorModel, flow: int, times: list[float], green: bool,
+    def __init__(self, model: CorridorModel, first: int, times: list[float], green: bool,
                  commodity: int) -> None:
-        self.model, self.flow, self.times, self.green = model, flow, times, green
+        self.model, self.first, self.times, self.green = model, first, times, green
         self.commodity, self.i = commodity, 0
-        ev = model.env.timeout(times[0])
-        ev.callbacks.append(self._arrive)
+        call_later(model.env, times[0], self._arrive)
 
-    def _arrive(self, ev: simpy.Event) -> None:
-        model = self.model
-        job = model.new_shipment(self.flow, self.green, self.commodity)
-        self.i += 1
-        if self.i < len(self.times):
-            nxt = model.env.timeout(self.times[self.i] - model.env.now)
-            nxt.callbacks.append(self._arrive)
-        model.advance(job)
+    def _arrive(self, tick: Tick) -> None:
+        model, i = self.model, self.i
+        self.i = i + 1
+        if i + 1 < len(self.times):
+            call_later(model.env, self.times[i + 1] - model.env.now, self._arrive)
+        model.advance(Job([self.first + i], self.green, self.commodity))
 
 
 def simulate(scenario: Scenario, replication: int = 0, seed: int | None = None

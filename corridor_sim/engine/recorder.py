@@ -42,15 +42,20 @@ class Recorder:
         self.j_size = array("i")
         self.j_units = array("d")
 
-    def new_shipment(self, flow: int, now: float) -> int:
-        """Record a shipment created at ``now`` [h]; returns its id."""
-        self.s_flow.append(flow)
-        self.s_created.append(now)
-        self.s_end.append(np.nan)
-        self.s_status.append(IN_SYSTEM)
-        self.s_node.append(-1)
-        self.s_vrow.append(-1)
-        return len(self.s_flow) - 1
+    def allocate(self, flows: np.ndarray, created: np.ndarray) -> None:
+        """Lay out the shipment columns once, before the run.
+
+        Every creation time is drawn before the run starts, so shipment ``i`` is known in
+        advance: its flow and creation time [h] are filled in here and nothing is appended
+        per shipment while the model runs.
+        """
+        n = len(flows)
+        self.s_flow = array("i", np.asarray(flows, dtype=np.int32).tobytes())
+        self.s_created = array("d", np.asarray(created, dtype=np.float64).tobytes())
+        self.s_end = array("d", [np.nan]) * n
+        self.s_status = array("b", [IN_SYSTEM]) * n
+        self.s_node = array("i", [-1]) * n
+        self.s_vrow = array("q", [-1]) * n
 
     def delivered(self, sid: int, now: float) -> None:
         """Record that shipment ``sid`` reached its destination at ``now`` [h]."""

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import simpy
 
 from ..scenario.schema import WEEKDAYS, Departures, clock_hours
+from .events import Tick, call_later
 from .facilities import Job
 from .random import Sampler
 from .recorder import Recorder
@@ -84,10 +85,9 @@ class Travel:
 
     def enter(self, job: Job) -> None:
         """A vehicle sets off."""
-        ev = self.env.timeout(self.sample(), job)
-        ev.callbacks.append(self._arrive)
+        call_later(self.env, self.sample(), self._arrive, job)
 
-    def _arrive(self, ev: simpy.Event) -> None:
+    def _arrive(self, ev: Tick) -> None:
         job = ev._value
         job.regauge = self.regauge
         self.advance(job)
@@ -152,10 +152,9 @@ class Service:
 
     def _schedule_next(self) -> None:
         t = self._times[self._next]
-        ev = self.env.timeout(t - self.env.now)
-        ev.callbacks.append(self._on_departure)
+        call_later(self.env, t - self.env.now, self._on_departure)
 
-    def _on_departure(self, ev: simpy.Event) -> None:
+    def _on_departure(self, ev: Tick) -> None:
         self._next += 1
         if self._next < len(self._times):
             self._schedule_next()
@@ -163,14 +162,13 @@ class Service:
             self._depart()
 
     def _timer(self, due: float) -> None:
-        ev = self.env.timeout(due - self.env.now, due)
-        ev.callbacks.append(self._on_timer)
+        call_later(self.env, due - self.env.now, self._on_timer, due)
 
     def _oldest(self) -> float:
         heads = [q[0][1] for q in (self.q_green, self.q_general) if q]
         return min(heads) if heads else float("inf")
 
-    def _on_timer(self, ev: simpy.Event) -> None:
+    def _on_timer(self, ev: Tick) -> None:
         due = ev._value
         oldest = self._oldest()
         if oldest + self.max_wait <= due + 1e-9:
