@@ -98,7 +98,7 @@ def _station_kpis(data: ReplicationData, out: dict[str, float]) -> None:
     lo, hi = data.warmup_hours, data.horizon_hours
     days = (hi - lo) / 24.0
     st = data.stations
-    for i, (name, role) in enumerate(zip(st["name"], st["role"])):
+    for i, (name, role) in enumerate(zip(st["name"], st["role"], strict=True)):
         mask = c["j_station"] == i
         start, end = c["j_start"][mask], c["j_end"][mask]
         inside = (end >= lo) & (end <= hi)

@@ -188,7 +188,7 @@ class Network:
             nodes = nx.shortest_path(g, origin, destination, weight=weight)
         except nx.NetworkXNoPath:
             return None
-        chosen = [self._best_edge(u, v, modes, vot) for u, v in zip(nodes, nodes[1:])]
+        chosen = [self._best_edge(u, v, modes, vot) for u, v in zip(nodes, nodes[1:], strict=False)]
         hours = sum(c[2] for c in chosen) + sum(g.nodes[n]["service_hours"] for n in nodes[1:])
         return Route(tuple(nodes), tuple(c[0] for c in chosen), hours)
 
@@ -229,7 +229,7 @@ def _capacity_problems(scenario: Scenario, net: Network, route: Route, flow: Dem
     """Loads that no vehicle on their route could ever carry."""
     unit = scenario.commodities[flow.commodity].unit
     problems = []
-    for u, v, mode in zip(route.nodes, route.nodes[1:], route.modes):
+    for u, v, mode in zip(route.nodes, route.nodes[1:], route.modes, strict=False):
         link = net.graph[u][v][mode]["link"]
         if link.capacity is None:
             continue

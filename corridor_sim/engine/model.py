@@ -307,7 +307,7 @@ class CorridorModel:
         steps: list = []
         if route.nodes[0] in self.facilities:  # loads created at a terminal pass through it
             steps.append(self.facilities[route.nodes[0]])
-        for u, v, mode in zip(route.nodes, route.nodes[1:], route.modes):
+        for u, v, mode in zip(route.nodes, route.nodes[1:], route.modes, strict=False):
             step = self._link_step(u, v, mode, self._consolidates(u))
             if mode == "rail":
                 self._rail_steps.add(id(step))
@@ -326,10 +326,10 @@ class CorridorModel:
         route = self.network.flow_route(flow)
         assert route is not None, "routes are checked when the scenario is validated"
         com = sc.commodities[flow.commodity]
-        index = len(self.flow_steps)
         self._flow_units.append(flow.units_per_shipment)
         self.flow_steps.append(self._steps(route, flow.commodity))
-        for key, value in (("key", flow.key), ("origin", flow.origin), ("destination", flow.destination),
+        for key, value in (("key", flow.key), ("origin", flow.origin),
+                           ("destination", flow.destination),
                            ("commodity", flow.commodity), ("units", flow.units_per_shipment),
                            ("unit", com.unit), ("route", route.label),
                            ("green", com.green_corridor),

@@ -1,5 +1,6 @@
-"""Transport on links: vehicles travelling on their own (trucks), and scheduled or when-full
-services (trains, flights) that carry many loads as one entity.
+"""Transport on links: vehicles on their own, and scheduled or when-full services.
+
+Trucks travel each on their own; trains and flights carry many loads as one entity.
 """
 
 from __future__ import annotations

@@ -216,10 +216,9 @@ def _real_path(loc: tuple, data: Any) -> tuple[str | int, ...]:
     cur = data
     for i, part in enumerate(loc):
         last = i == len(loc) - 1
-        if isinstance(cur, dict) and part in cur:
-            out.append(part)
-            cur = cur[part]
-        elif isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
+        in_dict = isinstance(cur, dict) and part in cur
+        in_list = isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur)
+        if in_dict or in_list:
             out.append(part)
             cur = cur[part]
         elif last and isinstance(part, str) and isinstance(cur, dict):
@@ -259,7 +258,8 @@ def _message(err: dict) -> str:
         sign = {"greater_than_equal": "≥", "greater_than": ">", "less_than_equal": "≤",
                 "less_than": "<"}[kind]
         limit = next(iter(ctx.values()))
-        what = "an integer" if isinstance(value, int) and not isinstance(value, bool) else "a number"
+        integer = isinstance(value, int) and not isinstance(value, bool)
+        what = "an integer" if integer else "a number"
         return f"must be {what} {sign} {limit}, got {shown}"
     if kind.startswith("int_"):
         return f"must be an integer, got {shown}"

@@ -9,19 +9,31 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    field_validator,
-    model_validator,
+from pydantic import Field, field_validator, model_validator
+
+from .base import WEEKDAYS, Calendar, Mode, Shift, Weekday, _Model, clock_hours
+from .distributions import Constant, Distribution
+from .nodes import (
+    FACILITY_KINDS,
+    AirportNode,
+    CheckpointNode,
+    CityNode,
+    Consolidation,
+    DryPortNode,
+    FacilityBase,
+    FacilityNode,
+    Handling,
+    Inspection,
+    Lanes,
+    Node,
+    TerminalNode,
+    Transload,
 )
 
-from .distributions import Constant, Distribution
-
 __all__ = [
+    "FACILITY_KINDS",
+    "FacilityBase",
     "WEEKDAYS",
     "Calendar",
     "AirportNode",
@@ -46,341 +58,7 @@ __all__ = [
     "Transload",
 ]
 
-WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-"""Weekday names as scenario files write them, Monday first (``datetime.weekday()`` order)."""
-
-Mode = Literal["road", "rail", "air"]
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
-_CLOCK = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)$")
-_NonNegInt = Annotated[int, Field(ge=0, strict=True)]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
-
-
-def clock_hours(text: str) -> float:
-    """Convert a clock time ``"HH:MM"`` (``"24:00"`` allowed) to hours after midnight.
-
-    Parameters
-    ----------
-    text : str
-        The clock time.
-
-    Returns
-    -------
-    float
-        Hours after midnight, in [0, 24].
-
-    Examples
-    --------
-    >>> clock_hours("09:30")
-    9.5
-    """
-    m = _CLOCK.match(text)
-    if m is None or (int(m.group(1)) == 24 and m.group(2) != "00"):
-        raise ValueError(f'must be a clock time "HH:MM", got {text!r}')
-    return int(m.group(1)) + int(m.group(2)) / 60
-
-
-# --------------------------------------------------------------------------- calendars
-
-
-class Shift(_Model):
-    """An opening window on some weekdays, in the calendar's local time.
-
-    Attributes
-    ----------
-    days : list of str
-        Weekdays (``mon`` … ``sun``) on which the window opens.
-    open, close : str
-        Local clock times ``"HH:MM"``. A ``close`` at or before ``open`` closes the next day
-        (a night shift); ``"24:00"`` is midnight at the end of the day.
-    """
-
-    days: list[Weekday] = Field(min_length=1)
-    open: str
-    close: str
-
-    @field_validator("open", "close")
-    @classmethod
-    def _clock(cls, v: str) -> str:
-        clock_hours(v)
-        return v
-
-
-class Calendar(_Model):
-    """When a facility works: round the clock, or shifts, less closed dates, in a time zone.
-
-    Attributes
-    ----------
-    always_open : bool, default False
-        Open 24 hours every day (still closed on ``closed_dates``).
-    shifts : list of Shift
-        Opening windows by weekday; required unless ``always_open``.
-    closed_dates : list of date
-        Local dates on which nothing opens (holidays).
-    timezone : str, default "UTC"
-        IANA time zone the shifts and dates are in, e.g. ``"Asia/Almaty"``.
-    """
-
-    always_open: bool = False
-    shifts: list[Shift] = Field(default_factory=list)
-    closed_dates: list[dt.date] = Field(default_factory=list)
-    timezone: str = "UTC"
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, v: str) -> str:
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown time zone {v!r}; expected an IANA name such as 'Asia/Almaty'"
-            ) from None
-        return v
-
-    @model_validator(mode="after")
-    def _has_hours(self) -> Calendar:
-        if not self.always_open and not self.shifts:
-            raise ValueError("needs shifts, or always_open: true")
-        if self.always_open and self.shifts:
-            raise ValueError("give either always_open: true or shifts, not both")
-        return self
-
-
-# --------------------------------------------------------------------------- nodes
-
-
-class _NodeBase(_Model):
-    label: str | None = None
-    lat: Annotated[float, Field(ge=-90, le=90)] | None = None
-    lon: Annotated[float, Field(ge=-180, le=180)] | None = None
-    country: str | None = None
-
-
-class CityNode(_NodeBase):
-    """A place where shipments are created or delivered (``kind: city``, ``origin`` or
-    ``destination``; the three are the same).
-
-    Attributes
-    ----------
-    label : str, optional
-        Name shown in plots.
-    lat, lon : float, optional
-        Position [decimal degrees] for maps.
-    country : str, optional
-        Country code, e.g. ``"KZ"``.
-    """
-
-    kind: Literal["city", "origin", "destination"]
-
-
-class Lanes(_Model):
-    """Servers of a checkpoint.
-
-    Attributes
-    ----------
-    general : int, default 1
-        Lanes (or tracks) that serve every shipment, ≥ 0.
-    green : int, default 0
-        Green-corridor lanes that serve only green-corridor commodities, ≥ 0.
-    """
-
-    general: _NonNegInt = 1
-    green: _NonNegInt = 0
-
-
-class Inspection(_Model):
-    """A physical inspection that some vehicles undergo after clearance, in the same lane.
-
-    Attributes
-    ----------
-    probability : float
-        Share of vehicles inspected, in [0, 1].
-    time : Distribution
-        Extra time in the lane [h].
-    """
-
-    probability: Annotated[float, Field(ge=0, le=1)]
-    time: Distribution
-
-
-class Transload(_Model):
-    """Cargo moved from one country's truck to the other's after clearance (Khorgos).
-
-    Attributes
-    ----------
-    time : Distribution
-        Time to trans-load one truck [h].
-    bays : int, optional
-        Trans-loading bays working in parallel; omitted means unlimited (a pure delay).
-    """
-
-    time: Distribution
-    bays: Annotated[int, Field(ge=1, strict=True)] | None = None
-
-
-class Handling(_Model):
-    """Container handling of a vehicle: cranes moving boxes, or bogie exchange per wagon.
-
-    The handling time of a vehicle carrying ``n`` containers is
-    ``setup_hours + n / (cranes * moves_per_hour)`` for ``method: crane`` and
-    ``setup_hours + ceil(n / containers_per_wagon) * hours_per_wagon`` for ``method: bogie``.
-
-    Attributes
-    ----------
-    method : {"crane", "bogie"}, default "crane"
-        Transshipment by cranes, or exchange of bogies under each wagon.
-    tracks : int, default 1
-        Vehicles (trains, trucks) handled at the same time, ≥ 1.
-    cranes : int, default 1
-        Cranes working on one vehicle (crane method), ≥ 1.
-    moves_per_hour : float, default 20
-        Container moves per crane per hour (crane method).
-    hours_per_wagon : float, default 0.5
-        Bogie exchange time per wagon [h] (bogie method).
-    containers_per_wagon : int, default 1
-        Containers (shipments) per wagon (bogie method).
-    setup_hours : float, default 0
-        Fixed time per vehicle: shunting, positioning, paperwork [h].
-    """
-
-    method: Literal["crane", "bogie"] = "crane"
-    tracks: Annotated[int, Field(ge=1, strict=True)] = 1
-    cranes: Annotated[int, Field(ge=1, strict=True)] = 1
-    moves_per_hour: Annotated[float, Field(gt=0)] = 20.0
-    hours_per_wagon: Annotated[float, Field(gt=0)] = 0.5
-    containers_per_wagon: Annotated[int, Field(ge=1, strict=True)] = 1
-    setup_hours: Annotated[float, Field(ge=0)] = 0.0
-
-    def hours(self, containers: int) -> float:
-        """Handling time of one vehicle carrying ``containers`` shipments [h]."""
-        if self.method == "crane":
-            return self.setup_hours + containers / (self.cranes * self.moves_per_hour)
-        wagons = -(-containers // self.containers_per_wagon)
-        return self.setup_hours + wagons * self.hours_per_wagon
-
-
-class Consolidation(_Model):
-    """Hold loads at a terminal until a block train towards their next stop is full.
-
-    Attributes
-    ----------
-    enabled : bool, default True
-        Switch the consolidator on or off (one line in a scenario).
-    train_capacity_teu : float
-        Units a block train carries; it leaves as soon as this much waits, > 0.
-    max_wait_hours : float, optional
-        A train also leaves, part-full, when its oldest load has waited this long [h].
-    """
-
-    enabled: bool = True
-    train_capacity_teu: Annotated[float, Field(gt=0)]
-    max_wait_hours: Annotated[float, Field(gt=0)] | None = None
-
-
-class _FacilityBase(_NodeBase):
-    calendar: str = "round_the_clock"
-    lanes: Lanes = Field(default_factory=Lanes)
-    green_priority: bool = True
-    service_time: Distribution | None = None
-    inspection: Inspection | None = None
-    handling: Handling | None = None
-    max_vehicles_per_day: Annotated[int, Field(ge=1, strict=True)] | None = None
-
-
-_FACILITY_DOC = """
-    calendar : str, default "round_the_clock"
-        Name of a calendar in ``calendars``; service starts only while it is open.
-    lanes : Lanes
-        General and green-corridor lanes (tracks or desks) of the clearance stage.
-    green_priority : bool, default True
-        Green-corridor shipments are served first in general lanes (non-preemptive).
-    service_time : Distribution, optional
-        Clearance time per vehicle (truck, train, flight load) in a lane [h]; omitted means
-        no clearance stage.
-    inspection : Inspection, optional
-        Extra lane time for a random share of vehicles.
-    handling : Handling, optional
-        Container handling after clearance (cranes or bogie exchange), per vehicle.
-    max_vehicles_per_day : int, optional
-        At most this many vehicles start clearance per local calendar day (an electronic
-        queue quota, an agreed exchange of trains); the rest wait for the next day.
-"""
-
-
-class CheckpointNode(_FacilityBase):
-    __doc__ = """A border checkpoint for one mode: one country's side of a crossing.
-
-    Attributes
-    ----------
-    mode : {"road", "rail"}
-        The traffic it clears; only links of this mode may touch it.""" + _FACILITY_DOC + """
-    transload : Transload, optional
-        Road: cargo trans-loaded between trucks after clearance (Khorgos).
-    transshipment : Handling, optional
-        Rail: break-of-gauge handling of trains that arrive over a ``break_of_gauge`` link.
-    precleared_service_time : Distribution, optional
-        Clearance time [h] of a vehicle whose loads were all cleared at an inland dry port; a
-        vehicle with a share ``f`` of pre-cleared loads takes ``f`` of this time plus
-        ``1 − f`` of ``service_time``.
-    """
-
-    kind: Literal["checkpoint"]
-    mode: Literal["road", "rail"] = "road"
-    service_time: Distribution
-    transload: Transload | None = None
-    transshipment: Handling | None = None
-    precleared_service_time: Distribution | None = None
-
-
-class TerminalNode(_FacilityBase):
-    __doc__ = """A consolidation terminal (Urumqi): handling, then block trains formed when full.
-
-    Attributes
-    ----------""" + _FACILITY_DOC + """
-    consolidation : Consolidation, optional
-        Hold loads until a block train to their next stop is full or waited long enough.
-    """
-
-    kind: Literal["terminal"]
-    consolidation: Consolidation | None = None
-
-
-class DryPortNode(_FacilityBase):
-    __doc__ = """An inland dry port (Xi'an): customs clearance and handling away from the border.
-
-    Loads that leave a dry port count as pre-cleared at later checkpoints that set
-    ``precleared_service_time``.
-
-    Attributes
-    ----------""" + _FACILITY_DOC
-
-    kind: Literal["dry_port"]
-
-
-class AirportNode(_FacilityBase):
-    __doc__ = """An airport's cargo terminal, between trucks and scheduled flights.
-
-    Attributes
-    ----------""" + _FACILITY_DOC
-
-    kind: Literal["airport"]
-
-
-Node = Annotated[
-    CityNode | CheckpointNode | TerminalNode | DryPortNode | AirportNode,
-    Field(discriminator="kind"),
-]
-"""Any node, chosen by its ``kind`` key."""
-
-FacilityNode = CheckpointNode | TerminalNode | DryPortNode | AirportNode
-"""The node kinds where shipments queue and are served."""
-
-FACILITY_KINDS = frozenset({"checkpoint", "terminal", "dry_port", "airport"})
-"""Node kinds where shipments queue and are served (the rest are places)."""
 
 
 # --------------------------------------------------------------------------- links

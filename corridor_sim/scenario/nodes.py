@@ -1,0 +1,265 @@
+"""Scenario nodes: cities, border checkpoints, terminals, dry ports and airports."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from .base import _Model, _NonNegInt
+from .distributions import Distribution
+
+__all__ = [
+    "FACILITY_KINDS",
+    "AirportNode",
+    "CheckpointNode",
+    "CityNode",
+    "Consolidation",
+    "DryPortNode",
+    "FacilityBase",
+    "FacilityNode",
+    "Handling",
+    "Inspection",
+    "Lanes",
+    "Node",
+    "TerminalNode",
+    "Transload",
+]
+
+class _NodeBase(_Model):
+    label: str | None = None
+    lat: Annotated[float, Field(ge=-90, le=90)] | None = None
+    lon: Annotated[float, Field(ge=-180, le=180)] | None = None
+    country: str | None = None
+
+
+class CityNode(_NodeBase):
+    """A place where shipments are created or delivered.
+
+    ``kind`` may be ``city``, ``origin`` or ``destination``; the three are the same.
+
+    Attributes
+    ----------
+    label : str, optional
+        Name shown in plots.
+    lat, lon : float, optional
+        Position [decimal degrees] for maps.
+    country : str, optional
+        Country code, e.g. ``"KZ"``.
+    """
+
+    kind: Literal["city", "origin", "destination"]
+
+
+class Lanes(_Model):
+    """Servers of a checkpoint.
+
+    Attributes
+    ----------
+    general : int, default 1
+        Lanes (or tracks) that serve every shipment, ≥ 0.
+    green : int, default 0
+        Green-corridor lanes that serve only green-corridor commodities, ≥ 0.
+    """
+
+    general: _NonNegInt = 1
+    green: _NonNegInt = 0
+
+
+class Inspection(_Model):
+    """A physical inspection that some vehicles undergo after clearance, in the same lane.
+
+    Attributes
+    ----------
+    probability : float
+        Share of vehicles inspected, in [0, 1].
+    time : Distribution
+        Extra time in the lane [h].
+    """
+
+    probability: Annotated[float, Field(ge=0, le=1)]
+    time: Distribution
+
+
+class Transload(_Model):
+    """Cargo moved from one country's truck to the other's after clearance (Khorgos).
+
+    Attributes
+    ----------
+    time : Distribution
+        Time to trans-load one truck [h].
+    bays : int, optional
+        Trans-loading bays working in parallel; omitted means unlimited (a pure delay).
+    """
+
+    time: Distribution
+    bays: Annotated[int, Field(ge=1, strict=True)] | None = None
+
+
+class Handling(_Model):
+    """Container handling of a vehicle: cranes moving boxes, or bogie exchange per wagon.
+
+    The handling time of a vehicle carrying ``n`` containers is
+    ``setup_hours + n / (cranes * moves_per_hour)`` for ``method: crane`` and
+    ``setup_hours + ceil(n / containers_per_wagon) * hours_per_wagon`` for ``method: bogie``.
+
+    Attributes
+    ----------
+    method : {"crane", "bogie"}, default "crane"
+        Transshipment by cranes, or exchange of bogies under each wagon.
+    tracks : int, default 1
+        Vehicles (trains, trucks) handled at the same time, ≥ 1.
+    cranes : int, default 1
+        Cranes working on one vehicle (crane method), ≥ 1.
+    moves_per_hour : float, default 20
+        Container moves per crane per hour (crane method).
+    hours_per_wagon : float, default 0.5
+        Bogie exchange time per wagon [h] (bogie method).
+    containers_per_wagon : int, default 1
+        Containers (shipments) per wagon (bogie method).
+    setup_hours : float, default 0
+        Fixed time per vehicle: shunting, positioning, paperwork [h].
+    """
+
+    method: Literal["crane", "bogie"] = "crane"
+    tracks: Annotated[int, Field(ge=1, strict=True)] = 1
+    cranes: Annotated[int, Field(ge=1, strict=True)] = 1
+    moves_per_hour: Annotated[float, Field(gt=0)] = 20.0
+    hours_per_wagon: Annotated[float, Field(gt=0)] = 0.5
+    containers_per_wagon: Annotated[int, Field(ge=1, strict=True)] = 1
+    setup_hours: Annotated[float, Field(ge=0)] = 0.0
+
+    def hours(self, containers: int) -> float:
+        """Handling time of one vehicle carrying ``containers`` shipments [h]."""
+        if self.method == "crane":
+            return self.setup_hours + containers / (self.cranes * self.moves_per_hour)
+        wagons = -(-containers // self.containers_per_wagon)
+        return self.setup_hours + wagons * self.hours_per_wagon
+
+
+class Consolidation(_Model):
+    """Hold loads at a terminal until a block train towards their next stop is full.
+
+    Attributes
+    ----------
+    enabled : bool, default True
+        Switch the consolidator on or off (one line in a scenario).
+    train_capacity_teu : float
+        Units a block train carries; it leaves as soon as this much waits, > 0.
+    max_wait_hours : float, optional
+        A train also leaves, part-full, when its oldest load has waited this long [h].
+    """
+
+    enabled: bool = True
+    train_capacity_teu: Annotated[float, Field(gt=0)]
+    max_wait_hours: Annotated[float, Field(gt=0)] | None = None
+
+
+class FacilityBase(_NodeBase):
+    """Settings shared by every node where shipments queue and are served.
+
+    A vehicle (truck, train, flight load) passes the stages of a facility in order:
+    clearance in a lane, then handling, then the stages its kind adds.
+
+    Attributes
+    ----------
+    calendar : str, default "round_the_clock"
+        Name of a calendar in ``calendars``; service starts only while it is open.
+    lanes : Lanes
+        General and green-corridor lanes (tracks or desks) of the clearance stage.
+    green_priority : bool, default True
+        Green-corridor shipments are served first in general lanes (non-preemptive).
+    service_time : Distribution, optional
+        Clearance time per vehicle in a lane [h]; omitted means no clearance stage.
+    inspection : Inspection, optional
+        Extra lane time for a random share of vehicles.
+    handling : Handling, optional
+        Container handling after clearance (cranes or bogie exchange), per vehicle.
+    max_vehicles_per_day : int, optional
+        At most this many vehicles start clearance per local calendar day (an electronic
+        queue quota); the rest wait for the next day.
+    label, lat, lon, country
+        As for :class:`CityNode`.
+    """
+
+    calendar: str = "round_the_clock"
+    lanes: Lanes = Field(default_factory=Lanes)
+    green_priority: bool = True
+    service_time: Distribution | None = None
+    inspection: Inspection | None = None
+    handling: Handling | None = None
+    max_vehicles_per_day: Annotated[int, Field(ge=1, strict=True)] | None = None
+
+
+class CheckpointNode(FacilityBase):
+    """A border checkpoint for one mode: one country's side of a crossing.
+
+    Has every attribute of :class:`FacilityBase` (``service_time`` is required), and:
+
+    Attributes
+    ----------
+    mode : {"road", "rail"}
+        The traffic it clears; only links of this mode may touch it.
+    transload : Transload, optional
+        Road: cargo trans-loaded between trucks after clearance (Khorgos).
+    transshipment : Handling, optional
+        Rail: break-of-gauge handling of trains that arrive over a ``break_of_gauge`` link.
+    precleared_service_time : Distribution, optional
+        Clearance time [h] of a vehicle whose loads were all cleared at an inland dry port; a
+        vehicle with a share ``f`` of pre-cleared loads takes ``f`` of this time plus
+        ``1 − f`` of ``service_time``.
+    """
+
+    kind: Literal["checkpoint"]
+    mode: Literal["road", "rail"] = "road"
+    service_time: Distribution
+    transload: Transload | None = None
+    transshipment: Handling | None = None
+    precleared_service_time: Distribution | None = None
+
+
+class TerminalNode(FacilityBase):
+    """A consolidation terminal (Urumqi): handling, then block trains formed when full.
+
+    Has every attribute of :class:`FacilityBase`, and:
+
+    Attributes
+    ----------
+    consolidation : Consolidation, optional
+        Hold loads until a block train to their next stop is full or has waited long enough.
+    """
+
+    kind: Literal["terminal"]
+    consolidation: Consolidation | None = None
+
+
+class DryPortNode(FacilityBase):
+    """An inland dry port (Xi'an): customs clearance and handling away from the border.
+
+    Has every attribute of :class:`FacilityBase`. Loads that leave a dry port count as
+    pre-cleared at later checkpoints that set ``precleared_service_time``.
+    """
+
+    kind: Literal["dry_port"]
+
+
+class AirportNode(FacilityBase):
+    """An airport's cargo terminal, between trucks and scheduled flights.
+
+    Has every attribute of :class:`FacilityBase`.
+    """
+
+    kind: Literal["airport"]
+
+
+Node = Annotated[
+    CityNode | CheckpointNode | TerminalNode | DryPortNode | AirportNode,
+    Field(discriminator="kind"),
+]
+"""Any node, chosen by its ``kind`` key."""
+
+FacilityNode = CheckpointNode | TerminalNode | DryPortNode | AirportNode
+"""The node kinds where shipments queue and are served."""
+
+FACILITY_KINDS = frozenset({"checkpoint", "terminal", "dry_port", "airport"})
+"""Node kinds where shipments queue and are served (the rest are places)."""
