@@ -2,7 +2,9 @@
 
 A scenario (YAML) describes the corridor as a graph of border checkpoints, terminals, dry
 ports, airports and links by mode; :func:`run` simulates it with SimPy and returns
-:class:`Results` with KPIs and confidence intervals.
+:class:`Results` with KPIs and confidence intervals. :func:`compare` and :func:`sweep` run
+several scenarios with common random numbers and return a :class:`Comparison` of paired
+differences; :mod:`corridor_sim.plot` (imported on first use) draws them.
 
 Examples
 --------
@@ -15,11 +17,14 @@ Examples
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
+from .compare import Comparison, compare, sweep
 from .errors import CorridorSimError, NoRouteError, Problem, ScenarioError
-from .experiment import run
+from .experiment import PrecisionWarning, run
 from .results import Results
 from .scenario import Scenario, bundled, bundled_names, load_scenario
+from .warmup import WarmupWarning
 
 try:
     __version__ = version("corridor_sim")
@@ -27,15 +32,34 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
 __all__ = [
+    "Comparison",
     "CorridorSimError",
     "NoRouteError",
+    "PrecisionWarning",
     "Problem",
     "Results",
     "Scenario",
     "ScenarioError",
+    "WarmupWarning",
     "__version__",
     "bundled",
     "bundled_names",
+    "compare",
     "load_scenario",
+    "plot",
     "run",
+    "sweep",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import :mod:`corridor_sim.plot` on first use (``import corridor_sim`` skips matplotlib)."""
+    if name == "plot":
+        import importlib
+
+        return importlib.import_module(".plot", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), "plot"})
