@@ -203,21 +203,24 @@ class Results:
         return table
 
     # -- files --------------------------------------------------------------------------
-    def to_dir(self, path: str | Path, *, plots: bool = True) -> Path:
+    def to_dir(self, path: str | Path, *, plots: bool = True, report: bool = True) -> Path:
         """Write the results into a folder (created if needed).
 
         Files: ``summary.csv``, ``kpis.csv`` (per replication), ``shipments.csv`` (or
         ``.parquet`` when pyarrow is installed), ``visits.csv``/``.parquet``,
         ``throughput.csv``, ``node_stats.csv``, ``scenario.yaml`` (the resolved scenario) and,
-        with ``plots``, ``throughput.png`` and ``lead_times.png``. Everything is written to a
-        temporary folder first, so a failure leaves no half-written results.
+        with ``plots``, ``throughput.png`` and ``lead_times.png``, and with ``report`` the
+        self-contained ``report.html``. Everything is written to a temporary folder first, so
+        a failure leaves no half-written results.
 
         Parameters
         ----------
         path : str or Path
             Output folder.
         plots : bool, default True
-            Also draw the PNG plots.
+            Also draw the PNG plots (and embed plots in the report).
+        report : bool, default True
+            Also write ``report.html`` (see :mod:`corridor_sim.report`).
 
         Returns
         -------
@@ -239,6 +242,11 @@ class Results:
                 from . import plot
 
                 plot.save_run_plots(self, tmp)
+            if report:
+                from .report import run_report
+
+                (tmp / "report.html").write_text(run_report(self, plots=plots),
+                                                 encoding="utf-8")
             path.mkdir(exist_ok=True)
             for f in tmp.iterdir():
                 os.replace(f, path / f.name)

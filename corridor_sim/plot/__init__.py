@@ -1,0 +1,79 @@
+"""Plots of results and comparisons.
+
+Each function takes ``ax=None`` (a new figure when omitted) and returns the matplotlib
+``Axes``; matplotlib is imported only when a plot is drawn, and nothing calls ``plt.show()``.
+
+- :func:`throughput` — per node: bars with CIs (side by side for a comparison) or the daily
+  series of a run;
+- :func:`compare` — forest plot of a comparison's paired differences;
+- :func:`lead_times` — lead-time distribution per commodity;
+- :func:`queue` — queue length over time at a node, with a band across replications;
+- :func:`network` — the corridor map from the scenario's coordinates, optionally coloured by a
+  node KPI.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ._base import PALETTE
+from ._compare import compare
+from ._map import network
+from ._series import lead_times, queue, throughput
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..compare import Comparison
+    from ..results import Results
+
+__all__ = ["PALETTE", "compare", "lead_times", "network", "queue", "save_comparison_plots",
+           "save_run_plots", "throughput"]
+
+
+def _save(ax, path: Path) -> None:  # noqa: ANN001 - a matplotlib Axes
+    import matplotlib.pyplot as plt
+
+    ax.figure.savefig(path, dpi=110)
+    plt.close(ax.figure)
+
+
+def save_run_plots(results: Results, folder: str | Path) -> list[Path]:
+    """Write ``throughput.png`` and ``lead_times.png`` of a run into ``folder``.
+
+    Parameters
+    ----------
+    results : Results
+    folder : str or Path
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    out = []
+    for name, draw in (("throughput", throughput), ("lead_times", lead_times)):
+        path = Path(folder) / f"{name}.png"
+        _save(draw(results), path)
+        out.append(path)
+    return out
+
+
+def save_comparison_plots(comparison: Comparison, folder: str | Path) -> list[Path]:
+    """Write ``throughput.png`` (grouped bars) and ``differences.png`` (forest plot).
+
+    Parameters
+    ----------
+    comparison : Comparison
+    folder : str or Path
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    out = []
+    for name, draw in (("throughput", throughput), ("differences", compare)):
+        path = Path(folder) / f"{name}.png"
+        _save(draw(comparison), path)
+        out.append(path)
+    return out

@@ -1,0 +1,321 @@
+"""Map of the corridor: nodes at their latitude and longitude, links by mode."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ._base import PALETTE, axes, check_choice, node_label
+
+if TYPE_CHECKING:  # pragma: no cover
+    import networkx as nx
+    from matplotlib.axes import Axes
+
+    from ..results import Results
+    from ..scenario.schema import Scenario
+
+__all__ = ["KIND_STYLE", "MODE_STYLE", "network", "node_positions"]
+
+KIND_STYLE: dict[str, tuple[str, str]] = {
+    "city": ("o", "#000000"),
+    "checkpoint": ("s", PALETTE[3]),
+    "terminal": ("^", PALETTE[2]),
+    "dry_port": ("p", PALETTE[5]),
+    "airport": ("*", PALETTE[4]),
+}
+"""Node kind → (marker, colour); ``origin`` and ``destination`` are drawn as ``city``."""
+
+MODE_STYLE: dict[str, tuple[str, str]] = {
+    "road": (PALETTE[1], "-"),
+    "rail": (PALETTE[0], "--"),
+    "air": (PALETTE[4], ":"),
+}
+"""Link mode → (colour, line style)."""
+
+_KIND_ALIAS = {"origin": "city", "destination": "city"}
+
+
+def node_positions(scenario: Scenario) -> tuple[dict[str, tuple[float, float]], bool]:
+    """Position of every node: (lon, lat) where given, the rest placed between neighbours.
+
+    A node without coordinates is placed at the average of its neighbours' positions
+    (harmonic interpolation, solved exactly), so a checkpoint between two located cities
+    sits between them. Nodes in a part of the graph without any coordinates get a spring
+    layout with a fixed seed (without any coordinates at all, a corridor that flows one way
+    is laid out left to right by stages instead). Nodes closer than 5% of the map's extent
+    (the two sides of a border crossing) are pushed apart along the line joining them, so
+    both stay visible.
+
+    Parameters
+    ----------
+    scenario : Scenario
+
+    Returns
+    -------
+    positions : dict of str to (float, float)
+        Node → (x, y): (longitude, latitude) [°] when ``geographic``.
+    geographic : bool
+        Whether any node has coordinates (otherwise the layout is schematic).
+    """
+    import networkx as nx
+
+    from ..network import build_graph
+
+    directed = nx.DiGraph(build_graph(scenario))
+    graph = directed.to_undirected()
+    known = {n: (float(m.lon), float(m.lat)) for n, m in scenario.nodes.items()
+             if m.lat is not None and m.lon is not None}
+    pos: dict[str, tuple[float, float]] = dict(known)
+    if not known:
+        return _spread(_schematic(directed)), False
+    reached = set()
+    for comp in nx.connected_components(graph):
+        if comp & known.keys():
+            reached |= comp
+    unknown = sorted(n for n in reached if n not in known)
+    if unknown:
+        pos.update(_harmonic(graph, unknown, known))
+    rest = [n for n in graph.nodes if n not in pos]
+    if rest:
+        xs, ys = zip(*known.values(), strict=True)
+        span = max(max(xs) - min(xs), max(ys) - min(ys), 1.0)
+        layout = nx.spring_layout(graph.subgraph(rest), seed=0, scale=span / 4)
+        for n, p in layout.items():
+            pos[n] = (float(p[0]) + min(xs), float(p[1]) + min(ys) - span / 3)
+    return _spread(pos), True
+
+
+def _schematic(directed: nx.DiGraph) -> dict[str, tuple[float, float]]:
+    import networkx as nx
+
+    if nx.is_directed_acyclic_graph(directed):
+        pos = {}
+        for x, layer in enumerate(nx.topological_generations(directed)):
+            for k, n in enumerate(sorted(layer)):
+                pos[n] = (float(x), float(k - (len(layer) - 1) / 2))
+        return pos
+    layout = nx.spring_layout(directed.to_undirected(), seed=0)
+    return {n: (float(p[0]), float(p[1])) for n, p in layout.items()}
+
+
+def _harmonic(graph: nx.Graph, unknown: list[str], known: dict[str, tuple[float, float]]
+              ) -> dict[str, tuple[float, float]]:
+    index = {n: i for i, n in enumerate(unknown)}
+    a = np.zeros((len(unknown), len(unknown)))
+    b = np.zeros((len(unknown), 2))
+    for n, i in index.items():
+        nbrs = list(graph.neighbors(n))
+        a[i, i] = len(nbrs)
+        for m in nbrs:
+            if m in index:
+                a[i, index[m]] -= 1
+            else:
+                b[i] += known[m]
+    xy = np.linalg.solve(a, b)
+    return {n: (float(xy[i, 0]), float(xy[i, 1])) for n, i in index.items()}
+
+
+def _spread(pos: dict[str, tuple[float, float]], min_share: float = 0.05
+            ) -> dict[str, tuple[float, float]]:
+    """Push nodes closer than ``min_share`` of the map's extent apart, so both stay visible.
+
+    Each close pair moves apart along the line joining them (keeping their order, e.g. the
+    two sides of a border crossing); nodes on the very same spot are spread on a circle.
+    Deterministic: nodes are visited in sorted order.
+    """
+    xy = {n: np.array(p, dtype=float) for n, p in sorted(pos.items())}
+    pts = np.array(list(xy.values()))
+    span = float(max(np.ptp(pts[:, 0]), np.ptp(pts[:, 1]), 1e-9)) if len(pts) else 1.0
+    gap = min_share * span
+    names = list(xy)
+    for _ in range(20):
+        moved = False
+        for i, a in enumerate(names):
+            for k, b in enumerate(names[i + 1:], start=1):
+                d = xy[b] - xy[a]
+                dist = float(np.hypot(*d))
+                if dist >= gap * (1 - 1e-9):
+                    continue
+                if dist < 1e-12 * span:
+                    angle = math.pi / 2 + 2 * math.pi * k / len(names)
+                    d, dist = np.array([math.cos(angle), math.sin(angle)]), 1.0
+                    push = gap / 2
+                else:
+                    push = (gap - dist) / 2
+                step = d / dist * push
+                xy[a], xy[b] = xy[a] - step, xy[b] + step
+                moved = True
+        if not moved:
+            break
+    return {n: (float(p[0]), float(p[1])) for n, p in xy.items()}
+
+
+def network(scenario: Scenario | Results | str | Path, *, results: Results | None = None,
+            kpi: str | None = None, labels: bool = True, ax: Axes | None = None) -> Axes:
+    """Map of the corridor: nodes by kind at their coordinates, links by mode.
+
+    Parameters
+    ----------
+    scenario : Scenario, Results, str or Path
+        What to draw; a ``Results`` also supplies ``results``.
+    results : Results, optional
+        Colour facility nodes by a node KPI of these results.
+    kpi : str, optional
+        A column of :meth:`Results.node_stats`, e.g. ``"utilisation"`` or
+        ``"wait_hours.mean"`` [h]; default ``"utilisation"`` when ``results`` is given.
+    labels : bool, default True
+        Write node labels.
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from matplotlib.lines import Line2D
+
+    from ..results import Results
+    from ..scenario.loader import load_scenario
+
+    if isinstance(scenario, Results):
+        results = scenario if results is None else results
+        scenario = scenario.scenario
+    sc = load_scenario(scenario)
+    pos, geographic = node_positions(sc)
+    ax = axes(ax, figsize=(9, 6))
+    values = _kpi_values(results, kpi)
+    modes = _draw_links(ax, sc, pos)
+    kinds = _draw_nodes(ax, sc, pos, values)
+    if labels:
+        _label_nodes(ax, sc, pos)
+    handles = [Line2D([], [], color=MODE_STYLE.get(m, ("0.4", "-"))[0],
+                      ls=MODE_STYLE.get(m, ("0.4", "-"))[1], label=f"{m} link") for m in modes]
+    for kind in kinds:
+        marker, col = KIND_STYLE.get(kind, ("o", "0.5"))
+        handles.append(Line2D([], [], marker=marker, ls="", markersize=8, label=kind,
+                              markerfacecolor=col if values is None else "0.8",
+                              markeredgecolor="black"))
+    ax.legend(handles=handles, fontsize="small", loc="best")
+    if geographic:
+        ax.set_xlabel("longitude [°E]")
+        ax.set_ylabel("latitude [°N]")
+        lat = np.mean([p[1] for p in pos.values()])
+        ax.set_aspect(1 / max(math.cos(math.radians(lat)), 0.1), adjustable="datalim")
+    else:
+        ax.set_xlabel("schematic layout (no coordinates in the scenario)")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    title = f"Corridor network — {sc.name}"
+    if values is not None:
+        title += f"\nfacility nodes coloured by {values[0]}"
+    ax.set_title(title)
+    ax.margins(0.12)
+    return ax
+
+
+def _label_nodes(ax: Axes, sc: Scenario, pos: dict[str, tuple[float, float]]) -> None:
+    """Write each label on the side away from the node's nearest neighbour."""
+    names = list(pos)
+    xy = np.array([pos[n] for n in names])
+    for i, n in enumerate(names):
+        d = xy[i] - np.delete(xy, i, axis=0) if len(names) > 1 else np.array([[0.0, 1.0]])
+        dist = np.hypot(d[:, 0], d[:, 1])
+        order = np.argsort(dist, kind="stable")
+        away = d[order[0]]
+        between = len(order) > 1 and away[0] * d[order[1]][0] < 0 and \
+            dist[order[1]] < 1.5 * dist[order[0]]
+        if between:  # neighbours on both sides: write the label above
+            away = np.array([0.0, 1.0])
+        if abs(away[0]) > abs(away[1]):
+            offset, ha, va = ((8, 0), "left", "center") if away[0] > 0 else \
+                ((-8, 0), "right", "center")
+        else:
+            offset, ha, va = ((0, 8), "center", "bottom") if away[1] >= 0 else \
+                ((0, -8), "center", "top")
+        ax.annotate(node_label(sc, n), tuple(xy[i]), xytext=offset, textcoords="offset points",
+                    ha=ha, va=va, fontsize="small")
+
+
+def _kpi_values(results: Results | None, kpi: str | None
+                ) -> tuple[str, dict[str, float]] | None:
+    if results is None:
+        return None
+    stats = results.node_stats()
+    options = list(stats.columns)
+    name = kpi or ("utilisation" if "utilisation" in options else None)
+    if name is None:
+        return None
+    check_choice("kpi", name, options)
+    col = stats[name]
+    return name, {str(n): float(v) for n, v in col.items() if np.isfinite(v)}
+
+
+def _draw_links(ax: Axes, sc: Scenario, pos: dict[str, tuple[float, float]]) -> list[str]:
+    from matplotlib.patches import FancyArrowPatch
+
+    pairs: dict[tuple[str, str], dict[str, set[tuple[str, str]]]] = {}
+    for link in sc.links:
+        ends = [(link.from_, link.to)] + ([(link.to, link.from_)] if link.bidirectional else [])
+        for a, b in ends:
+            key = tuple(sorted((a, b)))
+            pairs.setdefault(key, {}).setdefault(link.mode, set()).add((a, b))
+    modes_seen: list[str] = []
+    for (u, v), by_mode in pairs.items():
+        modes = sorted(by_mode)
+        for i, mode in enumerate(modes):
+            rad = 0.0 if len(modes) == 1 else 0.25 * (i - (len(modes) - 1) / 2)
+            both = len(by_mode[mode]) == 2
+            a, b = (u, v) if both or (u, v) in by_mode[mode] else (v, u)
+            # arc3's bend is relative to the direction: keep each mode on its own side.
+            sign = 1.0 if (a, b) == (u, v) else -1.0
+            col, ls = MODE_STYLE.get(mode, ("0.4", "-"))
+            ax.add_patch(FancyArrowPatch(
+                pos[a], pos[b], arrowstyle="<|-|>" if both else "-|>", mutation_scale=12,
+                connectionstyle=f"arc3,rad={sign * rad:.3f}", color=col, linestyle=ls, lw=1.8,
+                shrinkA=7, shrinkB=7, zorder=1,
+                gid=f"link:{a}{'<>' if both else '>'}{b}:{mode}"))
+            if mode not in modes_seen:
+                modes_seen.append(mode)
+    # patches do not update the data limits: include every node in them explicitly
+    xy = np.array(list(pos.values()))
+    ax.update_datalim(xy)
+    ax.autoscale_view()
+    return [m for m in ("road", "rail", "air") if m in modes_seen] + [
+        m for m in modes_seen if m not in MODE_STYLE]
+
+
+def _draw_nodes(ax: Axes, sc: Scenario, pos: dict[str, tuple[float, float]],
+                values: tuple[str, dict[str, float]] | None) -> list[str]:
+    import matplotlib as mpl
+
+    by_kind: dict[str, list[str]] = {}
+    for n, node in sc.nodes.items():
+        by_kind.setdefault(_KIND_ALIAS.get(node.kind, node.kind), []).append(n)
+    norm = cmap = None
+    if values is not None and values[1]:
+        vals = list(values[1].values())
+        lo, hi = min(vals), max(vals)
+        norm = mpl.colors.Normalize(lo, hi if hi > lo else lo + 1e-9)
+        cmap = mpl.colormaps["viridis"]
+    for kind, names in by_kind.items():
+        marker, col = KIND_STYLE.get(kind, ("o", "0.5"))
+        faces: list[Any] = []
+        for n in names:
+            if values is None:
+                faces.append(col)
+            elif n in values[1] and cmap is not None and norm is not None:
+                faces.append(cmap(norm(values[1][n])))
+            else:
+                faces.append("0.8")
+        xy = np.array([pos[n] for n in names])
+        ax.scatter(xy[:, 0], xy[:, 1], marker=marker, s=140 if marker == "*" else 80,
+                   c=faces, edgecolors="black", linewidths=0.8, zorder=3, label=kind)
+    if values is not None and cmap is not None and norm is not None:
+        from ._base import kpi_unit
+
+        sm = mpl.cm.ScalarMappable(norm=norm, cmap=cmap)
+        unit = kpi_unit(values[0], sc)
+        ax.figure.colorbar(sm, ax=ax, label=values[0] + (f" [{unit}]" if unit else ""))
+    return list(by_kind)

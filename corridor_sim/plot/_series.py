@@ -1,0 +1,298 @@
+"""Throughput, lead-time and queue plots of one run or of a comparison."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import pandas as pd
+
+from ._base import (
+    as_results_map,
+    axes,
+    check_choice,
+    ci_errors,
+    colour,
+    freq_label,
+    node_label,
+    unit_label,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+
+    from ..compare import Comparison
+    from ..results import Results
+
+__all__ = ["lead_times", "queue", "throughput", "throughput_nodes"]
+
+_SUFFIX = ".throughput_per_day"
+_LINESTYLES = ("-", "--", ":", "-.")
+
+
+def throughput_nodes(results: Results) -> list[str]:
+    """List the nodes with a ``{node}.throughput_per_day`` KPI, in KPI order."""
+    return [k[: -len(_SUFFIX)] for k in results.kpis.columns if k.endswith(_SUFFIX)]
+
+
+def throughput(results: Results | Comparison, *,
+               kind: Literal["auto", "bar", "series"] = "auto", freq: str = "D",
+               nodes: list[str] | None = None, confidence: float = 0.95,
+               ax: Axes | None = None) -> Axes:
+    """Throughput per node: bars with CIs (comparisons) or the time series of a run.
+
+    Parameters
+    ----------
+    results : Results or Comparison
+        One run, or several scenarios to set side by side.
+    kind : {"auto", "bar", "series"}, default "auto"
+        ``"bar"``: the KPI ``{node}.throughput_per_day`` after warm-up, mean with its CI
+        across replications, one group of bars per node and one bar per scenario.
+        ``"series"``: units leaving each node per period over the whole run (warm-up
+        shaded), mean over replications. ``"auto"`` is ``"series"`` for a Results and
+        ``"bar"`` for a Comparison.
+    freq : str, default "D"
+        Period of the series (pandas alias).
+    nodes : list of str, optional
+        Nodes to show; default every node with throughput (plus ``delivered`` in series).
+    confidence : float, default 0.95
+        Level of the bars' intervals.
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    runs = as_results_map(results)
+    check_choice("kind", kind, ["auto", "bar", "series"])
+    if kind == "auto":
+        kind = "series" if len(runs) == 1 else "bar"
+    ax = axes(ax)
+    if kind == "bar":
+        return _throughput_bars(runs, nodes, confidence, ax)
+    return _throughput_series(runs, nodes, freq, ax)
+
+
+def _throughput_bars(runs: dict[str, Results], nodes: list[str] | None, confidence: float,
+                     ax: Axes) -> Axes:
+    first = next(iter(runs.values()))
+    every = list(dict.fromkeys(n for r in runs.values() for n in throughput_nodes(r)))
+    if nodes is not None:
+        for n in nodes:
+            check_choice("node", n, every)
+    shown = every if nodes is None else list(nodes)
+    x = np.arange(len(shown), dtype=float)
+    width = 0.8 / max(1, len(runs))
+    top = 0.0
+    for i, (name, res) in enumerate(runs.items()):
+        summary = res.summary(confidence)
+        keys = [f"{n}{_SUFFIX}" for n in shown]
+        stats = summary.reindex(keys)
+        mean = stats["mean"].to_numpy(float)
+        ax.bar(x + (i - (len(runs) - 1) / 2) * width, np.nan_to_num(mean), width,
+               yerr=ci_errors(mean, stats["ci_low"], stats["ci_high"]), capsize=3,
+               color=colour(i), label=name, error_kw={"elinewidth": 1, "ecolor": "0.2"})
+        top = max(top, float(np.nanmax(stats["ci_high"].fillna(stats["mean"]), initial=0.0)))
+    ax.set_xticks(x, [node_label(first.scenario, n) for n in shown],
+                  rotation=20 if len(shown) > 4 else 0)
+    reps = sorted({r.replications for r in runs.values()})
+    ax.set_ylabel(f"throughput [{unit_label(first.scenario)}/day]\n(mean after warm-up, "
+                  f"{confidence:.0%} CI, {'/'.join(map(str, reps))} reps)")
+    ax.set_xlabel("node")
+    title = "Throughput per node" + (f" — {first.scenario.name}" if len(runs) == 1 else "")
+    ax.set_title(title)
+    ax.set_ylim(0, top * 1.25 if top > 0 else 1.0)
+    ax.legend(loc="upper center", fontsize="small", ncols=min(len(runs), 4),
+              title="scenario" if len(runs) > 1 else None)
+    return ax
+
+
+def _throughput_series(runs: dict[str, Results], nodes: list[str] | None, freq: str,
+                       ax: Axes) -> Axes:
+    first = next(iter(runs.values()))
+    multi = len(runs) > 1
+    for i, (name, res) in enumerate(runs.items()):
+        table = res.throughput(freq)
+        cols = list(table.columns)
+        if nodes is not None:
+            for n in nodes:
+                check_choice("node", n, cols)
+            cols = list(nodes)
+        for j, col in enumerate(cols):
+            label = f"{name}: {col}" if multi else node_label(res.scenario, col)
+            ax.plot(table.index, table[col], label=label, lw=1.2,
+                    color=colour(i if multi else j),
+                    linestyle=_LINESTYLES[j % len(_LINESTYLES)] if multi else "-")
+    table = first.throughput(freq)
+    if len(table.index):
+        warm = table.index[0] + pd.Timedelta(hours=first.scenario.warmup_hours)
+        ax.axvspan(table.index[0], warm, color="0.9", label="warm-up")
+    reps = sorted({r.replications for r in runs.values()})
+    ax.set_ylabel(f"throughput [{unit_label(first.scenario)} per {freq_label(freq)}]\n"
+                  f"(mean of {'/'.join(map(str, reps))} reps)")
+    ax.set_xlabel("date (UTC)")
+    ax.set_title("Throughput" + ("" if multi else f" — {first.scenario.name}"))
+    ax.legend(loc="upper left", fontsize="small", ncols=2)
+    return ax
+
+
+def lead_times(results: Results | Comparison, *, ax: Axes | None = None) -> Axes:
+    """Distribution of door-to-door lead times of delivered shipments, per commodity.
+
+    Shipments created after the warm-up, pooled over replications; a comparison shows one box
+    per scenario within each commodity.
+
+    Parameters
+    ----------
+    results : Results or Comparison
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from matplotlib.patches import Patch
+
+    runs = as_results_map(results)
+    ax = axes(ax)
+    per_run = {}
+    for name, res in runs.items():
+        sh = res.shipments
+        sh = sh[(sh["status"] == "delivered")
+                & (sh["created_hours"] >= res.scenario.warmup_hours)]
+        per_run[name] = {str(c): g["lead_time_hours"].to_numpy() for c, g in
+                         sh.groupby("commodity", observed=True)}
+    order = list(dict.fromkeys(c for r in runs.values() for c in r.scenario.commodities))
+    found = {c for groups in per_run.values() for c in groups}
+    commodities = [c for c in order if c in found]
+    k = len(runs)
+    width = 0.8 / k
+    for i, groups in enumerate(per_run.values()):
+        present = [(j, groups[c]) for j, c in enumerate(commodities) if c in groups]
+        if not present:
+            continue
+        pos = [j + (i - (k - 1) / 2) * width for j, _ in present]
+        parts = ax.boxplot([g for _, g in present], positions=pos, widths=width * 0.9,
+                           showfliers=False, patch_artist=True, manage_ticks=False,
+                           **_horizontal())
+        for box in parts["boxes"]:
+            box.set_facecolor(colour(i if k > 1 else 0))
+            box.set_alpha(0.7)
+        for med in parts["medians"]:
+            med.set_color("black")
+    ax.set_yticks(range(len(commodities)), commodities)
+    ax.set_ylim(-0.6, len(commodities) - 0.4)
+    ax.set_ylabel("commodity")
+    ax.set_xlabel("lead time [h] (box: quartiles; whiskers: 1.5 IQR)")
+    only = next(iter(runs))
+    ax.set_title("Lead times after warm-up" + ("" if k > 1 else f" — {only}"))
+    if k > 1:
+        ax.legend(handles=[Patch(facecolor=colour(i), alpha=0.7, label=n)
+                           for i, n in enumerate(runs)], fontsize="small", title="scenario")
+    return ax
+
+
+def _horizontal() -> dict:
+    import matplotlib
+
+    major, minor = (int(p) for p in matplotlib.__version__.split(".")[:2])
+    return {"orientation": "horizontal"} if (major, minor) >= (3, 10) else {"vert": False}
+
+
+def _bin_hours(horizon_hours: float) -> float:
+    if horizon_hours <= 14 * 24:
+        return 1.0
+    if horizon_hours <= 90 * 24:
+        return 6.0
+    return 24.0
+
+
+def queue_series(results: Results, node: str, bin_hours: float | None = None,
+                 confidence: float = 0.95) -> pd.DataFrame:
+    """Compute the mean number waiting at a node per time bin, with a CI over replications.
+
+    Parameters
+    ----------
+    results : Results
+    node : str
+        A facility node.
+    bin_hours : float, optional
+        Bin length [h]; default 1 h up to 14 days, 6 h up to 90 days, else 24 h.
+    confidence : float, default 0.95
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by bin start (UTC), columns ``mean``, ``ci_low``, ``ci_high`` [shipments].
+    """
+    from scipy import stats as st
+
+    from ..warmup import binned_queue
+
+    v = results.visits
+    check_choice("node", node, sorted(map(str, v["node"].unique())))
+    horizon = results.scenario.horizon_hours
+    step = bin_hours or _bin_hours(horizon)
+    edges = np.arange(0.0, horizon + 1e-9, step)
+    if edges[-1] < horizon:
+        edges = np.append(edges, horizon)
+    at = v[v["node"] == node]
+    rows = []
+    for d in results.data:
+        one = at[at["replication"] == d.replication]
+        rows.append(binned_queue(one["arrived_hours"].to_numpy(float),
+                                 one["started_hours"].to_numpy(float), edges))
+    arr = np.array(rows)
+    n = arr.shape[0]
+    mean = arr.mean(axis=0)
+    if n > 1:
+        half = st.t.ppf(0.5 + confidence / 2, n - 1) * arr.std(axis=0, ddof=1) / np.sqrt(n)
+    else:
+        half = np.full_like(mean, np.nan)
+    start = pd.Timestamp(results.data[0].start)
+    index = start + pd.to_timedelta(edges[:-1], unit="h")
+    out = pd.DataFrame({"mean": mean, "ci_low": mean - half, "ci_high": mean + half},
+                       index=index)
+    out.index.name = "time"
+    return out
+
+
+def queue(results: Results | Comparison, node: str, *, bin_hours: float | None = None,
+          confidence: float = 0.95, ax: Axes | None = None) -> Axes:
+    """Queue length at a node over time: mean over replications with its CI band.
+
+    Parameters
+    ----------
+    results : Results or Comparison
+        One run, or several scenarios (one line each).
+    node : str
+        A facility node (checkpoint, terminal, dry port, airport).
+    bin_hours : float, optional
+        Time-average over bins of this length [h] (see :func:`queue_series`).
+    confidence : float, default 0.95
+        Level of the band.
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    runs = as_results_map(results)
+    ax = axes(ax)
+    first = next(iter(runs.values()))
+    for i, (name, res) in enumerate(runs.items()):
+        q = queue_series(res, node, bin_hours, confidence)
+        ax.plot(q.index, q["mean"], drawstyle="steps-post", color=colour(i), lw=1.2,
+                label=f"{name} (mean of {res.replications} reps)")
+        ax.fill_between(q.index, q["ci_low"].clip(lower=0), q["ci_high"], step="post",
+                        color=colour(i), alpha=0.2, lw=0, label=f"{confidence:.0%} CI")
+    start = pd.Timestamp(first.data[0].start)
+    ax.axvspan(start, start + pd.Timedelta(hours=first.scenario.warmup_hours), color="0.9",
+               zorder=0, label="warm-up")
+    ax.set_ylabel("waiting [shipments]\n(time average per bin)")
+    ax.set_xlabel("date (UTC)")
+    ax.set_ylim(bottom=0)
+    ax.set_title(f"Queue at {node_label(first.scenario, node)}"
+                 + ("" if len(runs) > 1 else f" — {first.scenario.name}"))
+    ax.legend(loc="upper left", fontsize="small")
+    return ax
