@@ -1,22 +1,41 @@
-"""The ``corridor-sim`` command line: run, validate and list scenarios.
+"""The ``corridor-sim`` command line: run, compare, sweep, map, validate and list scenarios.
 
 Every command delegates to the Python API; a user mistake prints ``FILE:LINE: key: message``
-lines and exits with status 2, without a traceback and without writing anything.
+lines and exits with status 2, without a traceback and without writing anything. Warnings
+(a warm-up that looks too short, a precision target not reached) are printed on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
-__all__ = ["main"]
+__all__ = ["main", "parse_set", "parse_target"]
 
 EXIT_USAGE = 2
 
 _SHOWN_KPIS = ("created", "delivered", "in_system", "rejected", "lead_time_hours.mean",
                "lead_time_hours.p95", "spoiled_share")
+_MAP_FORMATS = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
+_CLOCK = re.compile(r"^\d{1,2}:\d{2}$")
+
+
+def _executor_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-r", "--replications", type=int, help="replications (default: scenario's)")
+    p.add_argument("-s", "--seed", type=int, help="base seed (default: scenario's)")
+    p.add_argument("-w", "--workers", type=int, default=1,
+                   help="local worker processes (or Dask workers of a local cluster)")
+    p.add_argument("--executor", choices=("serial", "processes", "dask"),
+                   help="where replications run (default: processes when --workers > 1)")
+    p.add_argument("--address", help="Dask scheduler address tcp://HOST:PORT (default: "
+                   "$CORRIDOR_SIM_DASK_ADDRESS, else a local cluster)")
+    p.add_argument("--no-plots", action="store_true", help="skip the plots")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or table")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,12 +48,33 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run a scenario and write its results")
     r.add_argument("scenario", nargs="?", default="baseline",
                    help="scenario file or bundled name (default: the bundled baseline)")
-    r.add_argument("-r", "--replications", type=int, help="replications (default: scenario's)")
-    r.add_argument("-s", "--seed", type=int, help="base seed (default: scenario's)")
-    r.add_argument("-w", "--workers", type=int, default=1, help="local worker processes")
+    _executor_options(r)
     r.add_argument("-o", "--out", type=Path, help="output folder (default results/<name>/)")
-    r.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
-    r.add_argument("-q", "--quiet", action="store_true", help="no progress bar or table")
+    r.add_argument("--target-halfwidth", action="append", default=[], metavar="KPI=VALUE",
+                   help="add replications until this KPI's 95%% CI half-width is at most "
+                   "VALUE (in the KPI's unit); repeatable")
+    r.add_argument("--max-replications", type=int, default=200,
+                   help="cap on replications with --target-halfwidth (default 200)")
+
+    c = sub.add_parser("compare", help="compare scenarios with common random numbers")
+    c.add_argument("scenarios", nargs="+", help="scenario files or bundled names; the first "
+                   "is the reference")
+    _executor_options(c)
+    c.add_argument("-o", "--out", type=Path, default=Path("results") / "comparison",
+                   help="output folder (default results/comparison/)")
+
+    s = sub.add_parser("sweep", help="run every combination of some settings")
+    s.add_argument("scenario", help="scenario file or bundled name")
+    s.add_argument("--set", dest="sets", action="append", default=[], metavar="PATH=V1,V2",
+                   help="a setting (dotted path) and its values, e.g. "
+                   "nodes.khorgos_road.lanes.general=4,6,8; repeatable")
+    _executor_options(s)
+    s.add_argument("-o", "--out", type=Path, help="output folder (default results/sweep-<name>/)")
+
+    m = sub.add_parser("map", help="draw the corridor network of a scenario")
+    m.add_argument("scenario", help="scenario file or bundled name")
+    m.add_argument("-o", "--out", type=Path,
+                   help="image file, .png/.pdf/.svg (default results/<name>/map.png)")
 
     v = sub.add_parser("validate", help="check scenario files and report every problem")
     v.add_argument("files", nargs="+", help="scenario files or bundled names")
@@ -43,16 +83,131 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _kpi_table(res) -> str:
+# --------------------------------------------------------------------------- parsing
+
+
+def parse_set(texts: Sequence[str]) -> dict[str, list[Any]]:
+    """Parse ``--set PATH=V1,V2`` options into sweep factors.
+
+    Parameters
+    ----------
+    texts : sequence of str
+        Each ``"dotted.path=v1,v2,…"``; values are read as YAML scalars (``4`` → int,
+        ``4.5`` → float, ``true`` → bool, ``null`` → None, clock times and words → text).
+
+    Returns
+    -------
+    dict of str to list
+
+    Raises
+    ------
+    ScenarioError
+        For a malformed option or a path given twice.
+
+    Examples
+    --------
+    >>> parse_set(["nodes.x.lanes.general=4,6", "nodes.x.calendar=day_shift"])
+    {'nodes.x.lanes.general': [4, 6], 'nodes.x.calendar': ['day_shift']}
+    """
+    import yaml
+
+    from .errors import Problem, ScenarioError
+
+    out: dict[str, list[Any]] = {}
+    problems = []
+    for text in texts:
+        path, sep, values = text.partition("=")
+        path = path.strip()
+        items = [v.strip() for v in values.split(",")] if sep else []
+        if not path or not sep or not items or any(v == "" for v in items):
+            problems.append(Problem("--set", f"expected PATH=V1,V2,… got {text!r}"))
+            continue
+        if path in out:
+            problems.append(Problem("--set", f"{path!r} is given twice"))
+            continue
+        parsed = []
+        for v in items:
+            try:
+                parsed.append(v if _CLOCK.match(v) else yaml.safe_load(v))
+            except yaml.YAMLError:
+                parsed.append(v)
+        out[path] = parsed
+    if problems:
+        raise ScenarioError(problems)
+    return out
+
+
+def parse_target(texts: Sequence[str]) -> dict[str, float]:
+    """Parse ``--target-halfwidth KPI=VALUE`` options.
+
+    Parameters
+    ----------
+    texts : sequence of str
+        Each ``"kpi.name=value"`` with a value > 0 in the KPI's unit.
+
+    Returns
+    -------
+    dict of str to float
+
+    Examples
+    --------
+    >>> parse_target(["border.wait_hours.mean=0.1"])
+    {'border.wait_hours.mean': 0.1}
+    """
+    from .errors import Problem, ScenarioError
+
+    out: dict[str, float] = {}
+    problems = []
+    for text in texts:
+        kpi, sep, value = text.rpartition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            number = float("nan")
+        if not sep or not kpi.strip() or not number > 0 or number == float("inf"):
+            problems.append(Problem("--target-halfwidth",
+                                    f"expected KPI=VALUE with VALUE > 0, got {text!r}"))
+        else:
+            out[kpi.strip()] = number
+    if problems:
+        raise ScenarioError(problems)
+    return out
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _with_warnings(call: Callable[[], Any]) -> Any:
+    """Run ``call``, then print the warnings it raised as ``warning: …`` lines on stderr."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        out = call()
+    seen = set()
+    for w in caught:
+        if issubclass(w.category, UserWarning) and str(w.message) not in seen:
+            seen.add(str(w.message))
+            print(f"warning: {w.message}", file=sys.stderr)
+    return out
+
+
+def _frame_text(frame) -> str:  # noqa: ANN001 - a DataFrame
     import pandas as pd
 
+    with pd.option_context("display.float_format", "{:,.3g}".format, "display.max_rows", 300,
+                           "display.width", 140, "display.max_columns", 20):
+        return frame.to_string()
+
+
+def _kpi_table(res) -> str:  # noqa: ANN001 - Results
     summary = res.summary()
     rows = [k for k in summary.index if k in _SHOWN_KPIS or k.endswith(
         (".wait_hours.mean", ".utilisation", ".vehicles_per_day"))]
-    table = summary.loc[rows, ["mean", "ci_low", "ci_high", "n"]]
-    with pd.option_context("display.float_format", "{:,.2f}".format,
-                           "display.max_rows", 200, "display.width", 120):
-        return table.to_string()
+    return _frame_text(summary.loc[rows, ["mean", "ci_low", "ci_high", "n"]])
+
+
+def _run_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    return {"replications": args.replications, "seed": args.seed, "workers": args.workers,
+            "executor": args.executor, "address": args.address, "progress": not args.quiet}
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -60,16 +215,96 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
+    targets = parse_target(args.target_halfwidth)
     out = args.out or Path("results") / scenario.name
-    res = run(scenario, replications=args.replications, seed=args.seed, workers=args.workers,
-              progress=not args.quiet)
+    res = _with_warnings(lambda: run(scenario, **_run_kwargs(args), target_halfwidth=targets,
+                                     max_replications=args.max_replications))
     res.to_dir(out, plots=not args.no_plots)
     if not args.quiet:
         print(f"\n{scenario.name}: {res.replications} replications of "
               f"{scenario.horizon_days:g} days (warm-up {scenario.warmup_days:g}); "
               f"KPIs with 95% confidence intervals\n")
         print(_kpi_table(res))
-        print(f"\nresults written to {out}/")
+        print(f"\nresults written to {out}/ (open report.html)")
+    return 0
+
+
+def _names_for(paths: Sequence[str]) -> dict[str, Any]:
+    from .scenario import load_scenario
+
+    scenarios = [load_scenario(p) for p in paths]
+    names = [sc.name for sc in scenarios]
+    out: dict[str, Any] = {}
+    for path, sc, name in zip(paths, scenarios, names, strict=True):
+        if names.count(name) > 1:
+            name = Path(path).stem
+        base, i = name, 2
+        while name in out:
+            name, i = f"{base} ({i})", i + 1
+        out[name] = sc
+    return out
+
+
+def _print_comparison(cmp, out: Path, args: argparse.Namespace) -> None:  # noqa: ANN001
+    if args.quiet:
+        return
+    from .report import key_kpis
+
+    diffs = cmp.differences(key_kpis(cmp.kpi_names))
+    cols = ["mean", "diff", "diff_ci_low", "diff_ci_high", "significant"]
+    print(f"\ndifferences from {cmp.reference!r} (paired, 95% CI; "
+          f"{cmp.results[cmp.reference].replications} replications each)\n")
+    print(_frame_text(diffs[cols]))
+    print(f"\nresults written to {out}/ (open report.html)")
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from .compare import compare
+    from .errors import Problem, ScenarioError
+
+    if len(args.scenarios) < 2:
+        raise ScenarioError([Problem("scenarios", "compare needs at least two scenario files")])
+    scenarios = _names_for(args.scenarios)
+    cmp = _with_warnings(lambda: compare(scenarios, **_run_kwargs(args)))
+    cmp.to_dir(args.out, plots=not args.no_plots)
+    _print_comparison(cmp, args.out, args)
+    return 0
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from .compare import sweep
+    from .errors import Problem, ScenarioError
+    from .scenario import load_scenario
+
+    if not args.sets:
+        raise ScenarioError([Problem("--set", "give at least one --set PATH=V1,V2")])
+    factors = parse_set(args.sets)
+    scenario = load_scenario(args.scenario)
+    out = args.out or Path("results") / f"sweep-{scenario.name}"
+    cmp = _with_warnings(lambda: sweep(scenario, factors, **_run_kwargs(args)))
+    cmp.to_dir(out, plots=not args.no_plots)
+    _print_comparison(cmp, out, args)
+    return 0
+
+
+def _cmd_map(args: argparse.Namespace) -> int:
+    from .errors import Problem, ScenarioError
+    from .scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    out = args.out or Path("results") / scenario.name / "map.png"
+    if out.suffix.lower() not in _MAP_FORMATS:
+        raise ScenarioError([Problem("--out", f"must end in {', '.join(_MAP_FORMATS)}, got "
+                                     f"{str(out)!r}")])
+    import matplotlib.pyplot as plt
+
+    from . import plot
+
+    ax = plot.network(scenario)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    ax.figure.savefig(out, dpi=120)
+    plt.close(ax.figure)
+    print(f"map written to {out}")
     return 0
 
 
@@ -99,6 +334,10 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+_COMMANDS = {"run": _cmd_run, "compare": _cmd_compare, "sweep": _cmd_sweep, "map": _cmd_map,
+             "validate": _cmd_validate, "list": _cmd_list}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line.
 
@@ -123,9 +362,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     from .errors import CorridorSimError
 
-    handler = {"run": _cmd_run, "validate": _cmd_validate, "list": _cmd_list}[args.command]
     try:
-        return handler(args)
+        return _COMMANDS[args.command](args)
     except CorridorSimError as err:
         print(err, file=sys.stderr)
         return EXIT_USAGE

@@ -107,8 +107,8 @@ def compare(comparison: Comparison, kpis: str | Iterable[str] | None = None, *,
     ax.set_ylim(-0.7, len(rows) - 0.3)
     unit = "% of the reference mean" if relative else "KPI unit"
     kind = "paired" if paired else "independent (Welch)"
-    ax.set_xlabel(f"difference from {comparison.reference!r} [{unit}]\n"
-                  f"({confidence:.0%} CI, {kind})")
+    ax.set_xlabel(f"difference from the reference [{unit}]\n"
+                  f"({confidence:.0%} CI, {kind}; reference: {comparison.reference})")
     ax.set_title(f"Differences from {comparison.reference!r}")
     handles = [Line2D([], [], color=colour(i + 1), marker="o", ls="", label=n)
                for i, n in enumerate(others)]

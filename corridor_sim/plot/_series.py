@@ -101,8 +101,11 @@ def _throughput_bars(runs: dict[str, Results], nodes: list[str] | None, confiden
     ax.set_xlabel("node")
     title = "Throughput per node" + (f" — {first.scenario.name}" if len(runs) == 1 else "")
     ax.set_title(title)
-    ax.set_ylim(0, top * 1.25 if top > 0 else 1.0)
-    ax.legend(loc="upper center", fontsize="small", ncols=min(len(runs), 4),
+    longest = max(len(n) for n in runs)
+    ncols = max(1, min(len(runs), 4, 90 // max(longest, 1)))
+    rows = -(-len(runs) // ncols)
+    ax.set_ylim(0, top * (1.15 + 0.08 * rows) if top > 0 else 1.0)
+    ax.legend(loc="upper center", fontsize="small", ncols=ncols,
               title="scenario" if len(runs) > 1 else None)
     return ax
 
