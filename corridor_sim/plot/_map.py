@@ -45,9 +45,9 @@ def node_positions(scenario: Scenario) -> tuple[dict[str, tuple[float, float]], 
     (harmonic interpolation, solved exactly), so a checkpoint between two located cities
     sits between them. Nodes in a part of the graph without any coordinates get a spring
     layout with a fixed seed (without any coordinates at all, a corridor that flows one way
-    is laid out left to right by stages instead). Nodes closer than 5% of the map's extent
-    (the two sides of a border crossing) are pushed apart along the line joining them, so
-    both stay visible.
+    is laid out left to right by stages instead). Clusters of nodes closer than 4% of the
+    map's extent (the two sides of a border crossing) are set on a small ring in the order
+    of their directions, so that all stay visible and keep their sides.
 
     Parameters
     ----------
@@ -118,39 +118,53 @@ def _harmonic(graph: nx.Graph, unknown: list[str], known: dict[str, tuple[float,
     return {n: (float(xy[i, 0]), float(xy[i, 1])) for n, i in index.items()}
 
 
-def _spread(pos: dict[str, tuple[float, float]], min_share: float = 0.05
+def _spread(pos: dict[str, tuple[float, float]], min_share: float = 0.04
             ) -> dict[str, tuple[float, float]]:
-    """Push nodes closer than ``min_share`` of the map's extent apart, so both stay visible.
+    """Spread clusters of nodes closer than ``min_share`` of the map's extent, keeping sides.
 
-    Each close pair moves apart along the line joining them (keeping their order, e.g. the
-    two sides of a border crossing); nodes on the very same spot are spread on a circle.
-    Deterministic: nodes are visited in sorted order.
+    The nodes of a cluster (the two sides of a border crossing, a city and its terminal) are
+    set on a small ring around their centroid, in the order of their directions from it, so
+    that what lies west stays west: a crossing drawn from Kazakhstan to China still runs
+    west to east. Deterministic.
     """
-    xy = {n: np.array(p, dtype=float) for n, p in sorted(pos.items())}
-    pts = np.array(list(xy.values()))
-    span = float(max(np.ptp(pts[:, 0]), np.ptp(pts[:, 1]), 1e-9)) if len(pts) else 1.0
+    names = sorted(pos)
+    xy = np.array([pos[n] for n in names], dtype=float)
+    if len(names) < 2:
+        return dict(pos)
+    span = float(max(np.ptp(xy[:, 0]), np.ptp(xy[:, 1]), 1e-9))
     gap = min_share * span
-    names = list(xy)
-    for _ in range(20):
-        moved = False
-        for i, a in enumerate(names):
-            for k, b in enumerate(names[i + 1:], start=1):
-                d = xy[b] - xy[a]
-                dist = float(np.hypot(*d))
-                if dist >= gap * (1 - 1e-9):
-                    continue
-                if dist < 1e-12 * span:
-                    angle = math.pi / 2 + 2 * math.pi * k / len(names)
-                    d, dist = np.array([math.cos(angle), math.sin(angle)]), 1.0
-                    push = gap / 2
-                else:
-                    push = (gap - dist) / 2
-                step = d / dist * push
-                xy[a], xy[b] = xy[a] - step, xy[b] + step
-                moved = True
-        if not moved:
-            break
-    return {n: (float(p[0]), float(p[1])) for n, p in xy.items()}
+    parent = list(range(len(names)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(len(names)):
+        for j in range(i + 1, len(names)):
+            if np.hypot(*(xy[i] - xy[j])) < gap:
+                parent[root(j)] = root(i)
+    clusters: dict[int, list[int]] = {}
+    for i in range(len(names)):
+        clusters.setdefault(root(i), []).append(i)
+    out = xy.copy()
+    for members in clusters.values():
+        k = len(members)
+        if k == 1:
+            continue
+        centre = xy[members].mean(axis=0)
+        d = xy[members] - centre
+        angles = np.arctan2(d[:, 1], d[:, 0])
+        far = np.hypot(d[:, 0], d[:, 1]) > 1e-12 * span
+        angles[~far] = np.pi / 2  # nodes on the very same spot: from the top
+        order = np.lexsort((np.arange(k), angles))
+        radius = gap / (2 * math.sin(math.pi / k))
+        start = angles[order[0]]
+        for slot, m in enumerate(order):
+            a = start + 2 * math.pi * slot / k
+            out[members[m]] = centre + radius * np.array([math.cos(a), math.sin(a)])
+    return {n: (float(out[i, 0]), float(out[i, 1])) for i, n in enumerate(names)}
 
 
 def network(scenario: Scenario | Results | str | Path, *, results: Results | None = None,
@@ -188,8 +202,6 @@ def network(scenario: Scenario | Results | str | Path, *, results: Results | Non
     values = _kpi_values(results, kpi)
     modes = _draw_links(ax, sc, pos)
     kinds = _draw_nodes(ax, sc, pos, values)
-    if labels:
-        _label_nodes(ax, sc, pos)
     handles = [Line2D([], [], color=MODE_STYLE.get(m, ("0.4", "-"))[0],
                       ls=MODE_STYLE.get(m, ("0.4", "-"))[1], label=f"{m} link") for m in modes]
     for kind in kinds:
@@ -212,30 +224,60 @@ def network(scenario: Scenario | Results | str | Path, *, results: Results | Non
         title += f"\nfacility nodes coloured by {values[0]}"
     ax.set_title(title)
     ax.margins(0.12)
+    ax.autoscale_view()
+    if labels:
+        _label_nodes(ax, sc, pos)
     return ax
 
 
+_LABEL_SPOTS = (((8, 0), "left", "center"), ((-8, 0), "right", "center"),
+                ((0, 8), "center", "bottom"), ((0, -8), "center", "top"),
+                ((6, 6), "left", "bottom"), ((-6, 6), "right", "bottom"),
+                ((6, -6), "left", "top"), ((-6, -6), "right", "top"))
+
+
 def _label_nodes(ax: Axes, sc: Scenario, pos: dict[str, tuple[float, float]]) -> None:
-    """Write each label on the side away from the node's nearest neighbour."""
-    names = list(pos)
+    """Write each node's label beside it, where it overlaps no label or node drawn before.
+
+    Candidate spots around the node are tried in turn, starting on the side away from its
+    nearest neighbour; the spot with the least overlap wins. Call once the limits are final.
+    """
+    ax.apply_aspect()
+    renderer = ax.figure.canvas.get_renderer()
+    names = sorted(pos, key=lambda n: (pos[n][0], pos[n][1]))
     xy = np.array([pos[n] for n in names])
+    points = ax.transData.transform(xy)
+    placed: list[Any] = []
     for i, n in enumerate(names):
-        d = xy[i] - np.delete(xy, i, axis=0) if len(names) > 1 else np.array([[0.0, 1.0]])
-        dist = np.hypot(d[:, 0], d[:, 1])
-        order = np.argsort(dist, kind="stable")
-        away = d[order[0]]
-        between = len(order) > 1 and away[0] * d[order[1]][0] < 0 and \
-            dist[order[1]] < 1.5 * dist[order[0]]
-        if between:  # neighbours on both sides: write the label above
-            away = np.array([0.0, 1.0])
-        if abs(away[0]) > abs(away[1]):
-            offset, ha, va = ((8, 0), "left", "center") if away[0] > 0 else \
-                ((-8, 0), "right", "center")
-        else:
-            offset, ha, va = ((0, 8), "center", "bottom") if away[1] >= 0 else \
-                ((0, -8), "center", "top")
-        ax.annotate(node_label(sc, n), tuple(xy[i]), xytext=offset, textcoords="offset points",
-                    ha=ha, va=va, fontsize="small")
+        d = xy[i] - np.delete(xy, i, axis=0) if len(names) > 1 else np.array([[1.0, 0.0]])
+        away = d[np.argmin(np.hypot(d[:, 0], d[:, 1]))]
+        first = (0 if away[0] > 0 else 1) if abs(away[0]) > abs(away[1]) else (
+            2 if away[1] >= 0 else 3)
+        spots = [_LABEL_SPOTS[first]] + [s for s in _LABEL_SPOTS if s != _LABEL_SPOTS[first]]
+        best, best_cost = None, math.inf
+        for offset, ha, va in spots:
+            text = ax.annotate(node_label(sc, n), tuple(xy[i]), xytext=offset,
+                               textcoords="offset points", ha=ha, va=va, fontsize="small")
+            box = text.get_window_extent(renderer).expanded(1.05, 1.1)
+            cost = sum(_overlap(box, b) for b in placed)
+            cost += sum(box.width * box.height for j, p in enumerate(points)
+                        if j != i and box.contains(*p))
+            if cost < best_cost:
+                if best is not None:
+                    best[0].remove()
+                best, best_cost = (text, box), cost
+            else:
+                text.remove()
+            if cost == 0:
+                break
+        if best is not None:
+            placed.append(best[1])
+
+
+def _overlap(a: Any, b: Any) -> float:
+    w = min(a.x1, b.x1) - max(a.x0, b.x0)
+    h = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return w * h if w > 0 and h > 0 else 0.0
 
 
 def _kpi_values(results: Results | None, kpi: str | None
