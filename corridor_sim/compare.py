@@ -491,6 +491,8 @@ def sweep(scenario: Scenario | str | Path, factors: Mapping[str, Sequence[Any]],
     for path, values in factors.items():
         if isinstance(values, str | bytes) or not isinstance(values, Sequence) or not values:
             problems.append(Problem(path, f"needs a non-empty list of values, got {values!r}"))
+        elif len({point_name({path: v}) for v in values}) < len(values):
+            problems.append(Problem(path, f"lists a value twice: {list(values)!r}"))
     if problems:
         raise ScenarioError(problems)
     scenarios: dict[str, Scenario] = {}

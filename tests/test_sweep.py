@@ -61,6 +61,8 @@ def test_bad_sweeps_report_every_problem(base):
         cs.sweep(base, {"nodes.border.lanes.general": []})
     with pytest.raises(ScenarioError, match="non-empty list"):
         cs.sweep(base, {"nodes.border.calendar": "round_the_clock"})
+    with pytest.raises(ScenarioError, match="lists a value twice"):
+        cs.sweep(base, {"nodes.border.lanes.general": [4, 5, 4]})
     with pytest.raises(ScenarioError, match="dict of setting path"):
         cs.sweep(base, {})
     with pytest.raises(ScenarioError, match="links"):
