@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ._base import (
+    PALETTE,
     as_results_map,
     axes,
     check_choice,
@@ -28,6 +29,14 @@ __all__ = ["lead_times", "queue", "throughput", "throughput_nodes"]
 
 _SUFFIX = ".throughput_per_day"
 _LINESTYLES = ("-", "--", ":", "-.")
+
+
+def _date_axis(ax: Axes) -> None:
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
 def throughput_nodes(results: Results) -> list[str]:
@@ -123,9 +132,11 @@ def _throughput_series(runs: dict[str, Results], nodes: list[str] | None, freq: 
             cols = list(nodes)
         for j, col in enumerate(cols):
             label = f"{name}: {col}" if multi else node_label(res.scenario, col)
+            # colour by scenario and style by node, or (one run) colour, then style, by node
+            style = j if multi else j // len(PALETTE)
             ax.plot(table.index, table[col], label=label, lw=1.2,
                     color=colour(i if multi else j),
-                    linestyle=_LINESTYLES[j % len(_LINESTYLES)] if multi else "-")
+                    linestyle=_LINESTYLES[style % len(_LINESTYLES)])
     table = first.throughput(freq)
     if len(table.index):
         warm = table.index[0] + pd.Timedelta(hours=first.scenario.warmup_hours)
@@ -134,8 +145,9 @@ def _throughput_series(runs: dict[str, Results], nodes: list[str] | None, freq: 
     ax.set_ylabel(f"throughput [{unit_label(first.scenario)} per {freq_label(freq)}]\n"
                   f"(mean of {'/'.join(map(str, reps))} reps)")
     ax.set_xlabel("date (UTC)")
+    _date_axis(ax)
     ax.set_title("Throughput" + ("" if multi else f" — {first.scenario.name}"))
-    ax.legend(loc="upper left", fontsize="small", ncols=2)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     return ax
 
 
@@ -287,13 +299,15 @@ def queue(results: Results | Comparison, node: str, *, bin_hours: float | None =
         q = queue_series(res, node, bin_hours, confidence)
         ax.plot(q.index, q["mean"], drawstyle="steps-post", color=colour(i), lw=1.2,
                 label=f"{name} (mean of {res.replications} reps)")
-        ax.fill_between(q.index, q["ci_low"].clip(lower=0), q["ci_high"], step="post",
-                        color=colour(i), alpha=0.2, lw=0, label=f"{confidence:.0%} CI")
+        if res.replications > 1:
+            ax.fill_between(q.index, q["ci_low"].clip(lower=0), q["ci_high"], step="post",
+                            color=colour(i), alpha=0.2, lw=0, label=f"{confidence:.0%} CI")
     start = pd.Timestamp(first.data[0].start)
     ax.axvspan(start, start + pd.Timedelta(hours=first.scenario.warmup_hours), color="0.9",
                zorder=0, label="warm-up")
     ax.set_ylabel("waiting [shipments]\n(time average per bin)")
     ax.set_xlabel("date (UTC)")
+    _date_axis(ax)
     ax.set_ylim(bottom=0)
     ax.set_title(f"Queue at {node_label(first.scenario, node)}"
                  + ("" if len(runs) > 1 else f" — {first.scenario.name}"))
