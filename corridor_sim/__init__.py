@@ -19,7 +19,8 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from .compare import Comparison, compare, sweep
+from .calibration import calibration_report
+from .comparison import Comparison, compare, sweep
 from .errors import CorridorSimError, NoRouteError, Problem, ScenarioError
 from .experiment import PrecisionWarning, run
 from .results import Results
@@ -44,6 +45,7 @@ __all__ = [
     "__version__",
     "bundled",
     "bundled_names",
+    "calibration_report",
     "compare",
     "load_scenario",
     "plot",

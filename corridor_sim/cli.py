@@ -259,7 +259,7 @@ def _print_comparison(cmp, out: Path, args: argparse.Namespace) -> None:  # noqa
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from .compare import compare
+    from .comparison import compare
     from .errors import Problem, ScenarioError
 
     if len(args.scenarios) < 2:
@@ -272,7 +272,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from .compare import sweep
+    from .comparison import sweep
     from .errors import Problem, ScenarioError
     from .scenario import load_scenario
 

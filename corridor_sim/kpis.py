@@ -35,7 +35,10 @@ def shipment_arrays(data: ReplicationData) -> dict[str, np.ndarray]:
     lead = np.where(status == DELIVERED, c["s_end"] - c["s_created"], np.nan)
     with np.errstate(invalid="ignore"):
         spoiled = (status == DELIVERED) & ~np.isnan(shelf) & (lead > shelf)
-    return {"flow": flow, "units": units, "created": c["s_created"], "end": c["s_end"],
+    teu = (np.asarray(data.flows["unit"], dtype=object)[flow] == "teu") if flow.size else \
+        np.empty(0, dtype=bool)
+    return {"flow": flow, "units": units, "teu": teu, "created": c["s_created"],
+            "end": c["s_end"],
             "status": status, "lead": lead, "spoiled": spoiled, "shelf": shelf}
 
 
@@ -65,7 +68,7 @@ def queue_profile(arrived: np.ndarray, started: np.ndarray, end: float
 
 
 def _node_kpis(data: ReplicationData, node: int, name: str, out: dict[str, float],
-               units: np.ndarray) -> None:
+               units: np.ndarray, teu: np.ndarray) -> None:
     c = data.columns
     lo, hi = data.warmup_hours, data.horizon_hours
     days = (hi - lo) / 24.0
@@ -76,7 +79,10 @@ def _node_kpis(data: ReplicationData, node: int, name: str, out: dict[str, float
     out[f"{name}.wait_hours.mean"] = float(waits.mean()) if waits.size else np.nan
     out[f"{name}.wait_hours.p95"] = float(np.percentile(waits, 95)) if waits.size else np.nan
     passed = (departed >= lo) & (departed <= hi)
-    out[f"{name}.throughput_per_day"] = float(units[sid[passed]].sum()) / days
+    passed_sid = sid[passed]
+    is_teu = teu[passed_sid]
+    out[f"{name}.throughput_per_day"] = float(units[passed_sid][is_teu].sum()) / days
+    out[f"{name}.tonnes_per_day"] = float(units[passed_sid][~is_teu].sum()) / days
     out[f"{name}.shipments_per_day"] = float(passed.sum()) / days
     s_end = np.where(np.isnan(started), hi, started)
     in_queue = np.clip(np.minimum(s_end, hi) - np.maximum(arrived, lo), 0.0, None)
@@ -163,6 +169,6 @@ def replication_kpis(data: ReplicationData) -> dict[str, float]:
         vals = sh["lead"][done & (sh["flow"] == f)]
         out[f"{key}.lead_time_hours.mean"] = float(vals.mean()) if vals.size else np.nan
     for node in sorted(nodes - {-1}):
-        _node_kpis(data, node, data.nodes[node], out, sh["units"])
+        _node_kpis(data, node, data.nodes[node], out, sh["units"], sh["teu"])
     _station_kpis(data, out)
     return out

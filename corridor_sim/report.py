@@ -21,7 +21,7 @@ import pandas as pd
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-    from .compare import Comparison
+    from .comparison import Comparison
     from .results import Results
 
 __all__ = ["KEY_KPIS", "comparison_report", "key_kpis", "run_report", "write_report"]
@@ -276,7 +276,7 @@ def write_report(obj: Results | Comparison, path: str | Path, *, plots: bool = T
     -------
     Path
     """
-    from .compare import Comparison
+    from .comparison import Comparison
 
     text = comparison_report(obj, plots=plots) if isinstance(obj, Comparison) else \
         run_report(obj, plots=plots)

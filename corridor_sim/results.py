@@ -166,13 +166,16 @@ class Results:
         out.index.name = "node"
         return out
 
-    def throughput(self, freq: str = "D") -> pd.DataFrame:
+    def throughput(self, freq: str = "D", unit: str = "teu") -> pd.DataFrame:
         """Units passing each facility node per period, averaged over replications.
 
         Parameters
         ----------
         freq : str, default "D"
             A pandas period alias: ``"h"``, ``"D"``, ``"W"``, ``"MS"`` ….
+        unit : {"teu", "tonne", "shipments"}, default "teu"
+            Count TEU (of commodities counted in TEU), tonnes (of those counted in tonnes),
+            or shipments of every commodity.
 
         Returns
         -------
@@ -180,8 +183,14 @@ class Results:
             Indexed by period start (UTC), one column per facility node plus ``delivered``
             (units reaching their destination); the whole run, warm-up included.
         """
+        if unit not in ("teu", "tonne", "shipments"):
+            raise ValueError(f"unit must be 'teu', 'tonne' or 'shipments', got {unit!r}")
         v = self.visits
-        units = self.shipments.set_index(["replication", "shipment_id"])["units"]
+        table = self.shipments.set_index(["replication", "shipment_id"])
+        if unit == "shipments":
+            units = pd.Series(1.0, index=table.index)
+        else:
+            units = table["units"].where(table["unit"] == unit, 0.0).astype(float)
         start = pd.Timestamp(self.data[0].start)
         done = v.dropna(subset=["departed_hours"])
         key = pd.MultiIndex.from_arrays([done["replication"], done["shipment_id"]])
@@ -190,9 +199,10 @@ class Results:
             "units": units.reindex(key).to_numpy(),
             "time": start + pd.to_timedelta(done["departed_hours"].to_numpy(), unit="h"),
         })
-        sh = self.shipments[self.shipments["status"] == "delivered"]
+        delivered = (self.shipments["status"] == "delivered").to_numpy()
+        sh = self.shipments[delivered]
         frame = pd.concat([frame, pd.DataFrame({
-            "node": "delivered", "units": sh["units"].to_numpy(),
+            "node": "delivered", "units": units.to_numpy()[delivered],
             "time": start + pd.to_timedelta(sh["delivered_hours"].to_numpy(), unit="h")})])
         end = start + pd.to_timedelta(self.scenario.horizon_hours, unit="h")
         index = pd.date_range(start.floor("D"), end, freq=freq, inclusive="left")

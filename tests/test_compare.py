@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import corridor_sim as cs
-from corridor_sim.compare import TABLE_COLUMNS, Comparison, flatten
+from corridor_sim.comparison import TABLE_COLUMNS, Comparison, flatten
 from corridor_sim.errors import ScenarioError
 from corridor_sim.stats import paired_diff, welch_diff
 

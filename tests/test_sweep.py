@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import corridor_sim as cs
-from corridor_sim.compare import point_name
+from corridor_sim.comparison import point_name
 from corridor_sim.errors import ScenarioError
 
 

@@ -23,7 +23,7 @@ from ._map import network
 from ._series import lead_times, queue, throughput
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..compare import Comparison
+    from ..comparison import Comparison
     from ..results import Results
 
 __all__ = ["PALETTE", "compare", "lead_times", "network", "queue", "save_comparison_plots",

@@ -12,7 +12,7 @@ from ..errors import Problem, ScenarioError
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-    from ..compare import Comparison
+    from ..comparison import Comparison
     from ..results import Results
     from ..scenario.schema import Scenario
 
@@ -22,7 +22,8 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F
 
 _KPI_UNITS = {
     "wait_hours": "h", "lead_time_hours": "h", "dwell_hours": "h",
-    "throughput_per_day": "{unit}/day", "delivered_units_per_day": "{unit}/day",
+    "throughput_per_day": "TEU/day", "tonnes_per_day": "t/day",
+    "delivered_units_per_day": "{unit}/day",
     "shipments_per_day": "shipments/day", "vehicles_per_day": "vehicles/day",
     "departures_per_day": "departures/day", "trains_per_day": "trains/day",
     "queue_length": "shipments", "utilisation": "share of capacity",
@@ -82,7 +83,7 @@ def with_unit(kpi: str, scenario: Scenario | None = None) -> str:
 
 def as_results_map(obj: Results | Comparison) -> dict[str, Results]:
     """Scenario name → Results, for a single Results or a Comparison."""
-    from ..compare import Comparison
+    from ..comparison import Comparison
     from ..results import Results
 
     if isinstance(obj, Comparison):

@@ -12,7 +12,7 @@ from ._base import axes, colour, kpi_unit
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-    from ..compare import Comparison
+    from ..comparison import Comparison
 
 __all__ = ["DEFAULT_KPIS", "compare", "forest_kpis"]
 

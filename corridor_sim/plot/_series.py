@@ -16,13 +16,12 @@ from ._base import (
     colour,
     freq_label,
     node_label,
-    unit_label,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-    from ..compare import Comparison
+    from ..comparison import Comparison
     from ..results import Results
 
 __all__ = ["lead_times", "queue", "throughput", "throughput_nodes"]
@@ -105,7 +104,7 @@ def _throughput_bars(runs: dict[str, Results], nodes: list[str] | None, confiden
     ax.set_xticks(x, [node_label(first.scenario, n) for n in shown],
                   rotation=20 if len(shown) > 4 else 0)
     reps = sorted({r.replications for r in runs.values()})
-    ax.set_ylabel(f"throughput [{unit_label(first.scenario)}/day]\n(mean after warm-up, "
+    ax.set_ylabel(f"throughput [TEU/day]\n(mean after warm-up, "
                   f"{confidence:.0%} CI, {'/'.join(map(str, reps))} reps)")
     ax.set_xlabel("node")
     title = "Throughput per node" + (f" — {first.scenario.name}" if len(runs) == 1 else "")
@@ -142,7 +141,7 @@ def _throughput_series(runs: dict[str, Results], nodes: list[str] | None, freq: 
         warm = table.index[0] + pd.Timedelta(hours=first.scenario.warmup_hours)
         ax.axvspan(table.index[0], warm, color="0.9", label="warm-up")
     reps = sorted({r.replications for r in runs.values()})
-    ax.set_ylabel(f"throughput [{unit_label(first.scenario)} per {freq_label(freq)}]\n"
+    ax.set_ylabel(f"throughput [TEU per {freq_label(freq)}]\n"
                   f"(mean of {'/'.join(map(str, reps))} reps)")
     ax.set_xlabel("date (UTC)")
     _date_axis(ax)
