@@ -76,6 +76,12 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("-o", "--out", type=Path,
                    help="image file, .png/.pdf/.svg (default results/<name>/map.png)")
 
+    k = sub.add_parser("calibrate", help="simulated against published corridor figures")
+    k.add_argument("scenario", nargs="?", default="baseline",
+                   help="scenario file or bundled name (default: the bundled baseline)")
+    _executor_options(k)
+    k.add_argument("-o", "--out", type=Path, help="also write the table to this CSV file")
+
     v = sub.add_parser("validate", help="check scenario files and report every problem")
     v.add_argument("files", nargs="+", help="scenario files or bundled names")
 
@@ -325,6 +331,30 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_USAGE if failed else 0
 
 
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from .calibration import calibration_report
+    from .experiment import run
+    from .scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    res = _with_warnings(lambda: run(scenario, **_run_kwargs(args)))
+    report = calibration_report(res)
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        report.to_csv(args.out)
+    shown = report[["simulated", "ci_low", "ci_high", "low", "high", "unit", "within",
+                    "source"]].copy()
+    for col in ("simulated", "ci_low", "ci_high", "low", "high"):
+        shown[col] = [f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.1f}" for v in shown[col]]
+    print(f"\n{scenario.name}: {res.replications} replications of "
+          f"{scenario.horizon_days:g} days; simulated mean with 95% CI against the range the "
+          "published figures support\n")
+    print(_frame_text(shown))
+    missed = int((~report["within"]).sum())
+    print(f"\n{len(report) - missed} of {len(report)} figures within their published range")
+    return 0
+
+
 def _cmd_list(args: argparse.Namespace) -> int:
     from .scenario import bundled, bundled_names
 
@@ -335,7 +365,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {"run": _cmd_run, "compare": _cmd_compare, "sweep": _cmd_sweep, "map": _cmd_map,
-             "validate": _cmd_validate, "list": _cmd_list}
+             "calibrate": _cmd_calibrate, "validate": _cmd_validate, "list": _cmd_list}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

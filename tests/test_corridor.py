@@ -226,3 +226,15 @@ def test_free_flow_lower_bound_on_the_corridor():
     floor = 2550 / 50 + 667.5 / 50 + 5 / 20 + 326.5 / 50 + 6
     assert len(rail_xian) > 0 and rail_xian["lead_time_hours"].min() >= floor
     assert math.isfinite(floor)
+
+
+def test_cli_calibrate_prints_and_writes_the_table(tmp_path, capsys):
+    from corridor_sim.cli import main
+
+    sc = tmp_path / "short.yaml"
+    sc.write_text("extends: baseline\nhorizon_days: 30\nwarmup_days: 3\n")
+    out = tmp_path / "cal.csv"
+    assert main(["calibrate", str(sc), "-r", "1", "-q", "-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "Altynkol–Khorgos container trains per day" in text and "S34" in text
+    assert out.read_text().count("\n") == 1 + 5
