@@ -6,7 +6,7 @@ callers that do not know corridor_sim.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = ["CorridorSimError", "NoRouteError", "Problem", "ScenarioError"]
 
@@ -30,12 +30,15 @@ class Problem:
         The file the offending value came from, if the scenario was loaded from a file.
     line : int or None
         1-based line of the offending value in ``file``.
+    keys : tuple, optional
+        The key path as keys and list indices (for locating it; not shown).
     """
 
     path: str
     message: str
     file: str | None = None
     line: int | None = None
+    keys: tuple | None = field(default=None, compare=False, repr=False)
 
     def __str__(self) -> str:
         where = ""

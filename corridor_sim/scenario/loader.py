@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from ..errors import Problem, ScenarioError
 from . import schema
-from .references import reference_problems, suggest
+from .references import hashable, reference_problems, suggest
 
 __all__ = ["apply_changes", "load_scenario", "parse_path", "scenario_from_dict", "to_yaml"]
 
@@ -31,7 +31,21 @@ _LIST_DEFAULTS = {"mode": "road"}
 
 
 class _Loader(yaml.SafeLoader):
-    """Safe YAML loader that reads clock times such as 09:00 as text, not base-60 numbers."""
+    """Safe YAML loader that reads clock times such as 09:00 as text, not base-60 numbers.
+
+    An impossible date (2025-02-30) is a YAML error at its own line, not a bare ValueError.
+    """
+
+    def construct_yaml_timestamp(self, node: yaml.Node) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as err:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value!r} is not a valid date ({err})", node.start_mark
+            ) from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
 
 
 for _first in "0123456789":
@@ -51,8 +65,11 @@ def _read_yaml(path: Path) -> tuple[Any, Locations, list[Problem]]:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
         return None, {}, [Problem("", f"cannot read file: {err.strerror}", label)]
-    loader = _Loader(text)
+    except UnicodeDecodeError:
+        return None, {}, [Problem("", "not UTF-8 text; save the scenario as UTF-8", label)]
+    loader = None
     try:
+        loader = _Loader(text)
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as err:
@@ -60,13 +77,31 @@ def _read_yaml(path: Path) -> tuple[Any, Locations, list[Problem]]:
         line = mark.line + 1 if mark is not None else None
         problem = getattr(err, "problem", None) or str(err)
         return None, {}, [Problem("", f"not valid YAML: {problem}", label, line)]
+    except ValueError as err:  # e.g. an impossible date such as 2025-02-30
+        return None, {}, [Problem("", f"not a valid value: {err}", label)]
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
+    data = _absolute_csv_paths(data, path.parent)
     locs: Locations = {}
     problems: list[Problem] = []
     if node is not None:
         _walk(node, (), label, locs, problems)
     return data, locs, problems
+
+
+def _absolute_csv_paths(data: Any, folder: Path) -> Any:
+    """Make empirical CSV paths absolute, relative to the file that names them.
+
+    A base scenario's CSV then stays where its own file says, whichever file extends it.
+    """
+    if isinstance(data, dict):
+        if data.get("dist") == "empirical" and isinstance(data.get("csv"), str):
+            return {**data, "csv": str((folder / data["csv"]).resolve())}
+        return {k: _absolute_csv_paths(v, folder) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_absolute_csv_paths(v, folder) for v in data]
+    return data
 
 
 def _walk(node: yaml.Node, path: Path_, label: str, locs: Locations,
@@ -100,8 +135,7 @@ def _prefixed(locs: Locations, key: str | int) -> Locations:
 def _identity(item: Any, keys: tuple[str, ...]) -> tuple | None:
     if not isinstance(item, dict):
         return None
-    values = (item.get(k, _LIST_DEFAULTS.get(k)) for k in keys)
-    return tuple(tuple(v) if isinstance(v, list) else v for v in values)
+    return tuple(hashable(item.get(k, _LIST_DEFAULTS.get(k))) for k in keys)
 
 
 def _merge(base: Any, bl: Locations, child: Any, cl: Locations,
@@ -210,8 +244,11 @@ def parse_path(text: str) -> list[str | int]:
     return parts
 
 
-def _real_path(loc: tuple, data: Any) -> tuple[str | int, ...]:
-    """Drop the union tags pydantic puts in error locations, keeping only real keys."""
+def _real_path(loc: tuple, data: Any, missing: bool) -> tuple[str | int, ...]:
+    """Drop the union tags pydantic puts in error locations, keeping only real keys.
+
+    A last key absent from the data is kept only for a ``missing`` error (the missing key).
+    """
     out: list[str | int] = []
     cur = data
     for i, part in enumerate(loc):
@@ -221,8 +258,8 @@ def _real_path(loc: tuple, data: Any) -> tuple[str | int, ...]:
         if in_dict or in_list:
             out.append(part)
             cur = cur[part]
-        elif last and isinstance(part, str) and isinstance(cur, dict):
-            out.append(part)  # a missing key
+        elif last and missing and isinstance(part, str) and isinstance(cur, dict):
+            out.append(part)  # the missing key
     return tuple(out)
 
 
@@ -258,9 +295,9 @@ def _message(err: dict) -> str:
         sign = {"greater_than_equal": "≥", "greater_than": ">", "less_than_equal": "≤",
                 "less_than": "<"}[kind]
         limit = next(iter(ctx.values()))
-        integer = isinstance(value, int) and not isinstance(value, bool)
+        integer = isinstance(limit, int) and not isinstance(limit, bool)  # an int field's
         what = "an integer" if integer else "a number"
-        return f"must be {what} {sign} {limit}, got {shown}"
+        return f"must be {what} {sign} {limit:g}, got {shown}"
     if kind.startswith("int_"):
         return f"must be an integer, got {shown}"
     if kind.startswith("float_"):
@@ -288,7 +325,8 @@ def _message(err: dict) -> str:
 def _validation_problems(err: ValidationError, data: Any) -> list[Problem]:
     problems = []
     for e in err.errors(include_url=False):
-        problems.append(Problem(format_path(_real_path(e["loc"], data)), _message(e)))
+        keys = _real_path(e["loc"], data, e["type"] == "missing")
+        problems.append(Problem(format_path(keys), _message(e), keys=keys))
     return problems
 
 
@@ -299,13 +337,13 @@ def _locate(problems: list[Problem], locs: Locations, default_file: str | None
         if p.file is not None:
             out.append(p)
             continue
-        path = tuple(parse_path(p.path)) if p.path else ()
+        path = p.keys if p.keys is not None else _keys_of(p.path)
         file, line = default_file, None
         for n in range(len(path), -1, -1):
             if path[:n] in locs:
                 file, line = locs[path[:n]]
                 break
-        out.append(Problem(p.path, p.message, file, line))
+        out.append(Problem(p.path, p.message, file, line, keys=p.keys))
     seen: set[tuple] = set()
     unique = []
     for p in sorted(out, key=lambda p: (p.file or "", p.line or 0, p.path)):
@@ -313,6 +351,16 @@ def _locate(problems: list[Problem], locs: Locations, default_file: str | None
             seen.add((p.file, p.line, p.path, p.message))
             unique.append(p)
     return unique
+
+
+def _keys_of(text: str) -> tuple[str | int, ...]:
+    """The keys of a dotted path, or () when it cannot be split (odd key names)."""
+    if not text:
+        return ()
+    try:
+        return tuple(parse_path(text))
+    except ScenarioError:
+        return ()
 
 
 def scenario_from_dict(data: Any, *, base_dir: str | Path = ".", source: str | None = None,

@@ -11,7 +11,22 @@ from typing import Any
 
 from ..errors import Problem
 
-__all__ = ["reference_problems", "suggest"]
+_MODES = ("road", "rail", "air")
+
+
+def hashable(value: Any) -> Any:
+    """A hashable stand-in for a value read from YAML (lists and mappings included)."""
+    if isinstance(value, list):
+        return tuple(hashable(v) for v in value)
+    if isinstance(value, dict):
+        return tuple((str(k), hashable(v)) for k, v in value.items())
+    try:
+        hash(value)
+    except TypeError:
+        return repr(value)
+    return value
+
+__all__ = ["hashable", "reference_problems", "suggest"]
 
 
 def suggest(name: str, candidates: list[str] | set[str]) -> str:
@@ -68,7 +83,7 @@ def reference_problems(data: dict[str, Any]) -> list[Problem]:
         if link.get("bidirectional") is True:
             ends.append((link.get("to"), link.get("from")))
         for a, b in ends:
-            key = (a, b, link.get("mode", "road"))
+            key = (hashable(a), hashable(b), hashable(link.get("mode", "road")))
             if a == b and isinstance(a, str):
                 problems.append(Problem(f"links[{i}]", f"a link from {a!r} to itself"))
             elif key in seen:
@@ -84,8 +99,9 @@ def reference_problems(data: dict[str, Any]) -> list[Problem]:
         ends = [link.get("to")] + ([link.get("from")] if link.get("bidirectional") else [])
         for end in [link.get("from"), link.get("to")]:
             node = raw_nodes.get(end) if isinstance(end, str) else None
+            mode = link.get("mode", "road")
             if isinstance(node, dict) and node.get("kind") == "checkpoint" and \
-                    node.get("mode", "road") != link.get("mode", "road"):
+                    mode in _MODES and node.get("mode", "road") != mode:
                 problems.append(Problem(
                     f"links[{i}].mode", f"a {link.get('mode', 'road')} link cannot touch "
                     f"{end!r}, a {node.get('mode', 'road')} checkpoint"))
@@ -101,9 +117,8 @@ def reference_problems(data: dict[str, Any]) -> list[Problem]:
     for i, flow in enumerate(demand if isinstance(demand, list) else []):
         if not isinstance(flow, dict):
             continue
-        modes = flow.get("modes")
-        ident = (flow.get("origin"), flow.get("destination"), flow.get("commodity"),
-                 tuple(modes) if isinstance(modes, list) else modes)
+        ident = tuple(hashable(flow.get(k)) for k in ("origin", "destination", "commodity",
+                                                      "modes"))
         if all(isinstance(x, str) for x in ident[:3]):
             if ident in flows_seen:
                 problems.append(Problem(f"demand[{i}]", f"the same flow as demand"

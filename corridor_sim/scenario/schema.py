@@ -7,10 +7,11 @@ ignored setting. Units: hours for durations, km, km/h, TEU, tonnes.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PlainSerializer, PlainValidator, field_validator, model_validator
 
 from .base import WEEKDAYS, Calendar, Mode, Shift, Weekday, _Model, clock_hours
 from .distributions import Constant, Distribution
@@ -59,6 +60,26 @@ __all__ = [
 ]
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
+
+
+def _parse_start(value: Any) -> dt.date:
+    """A date (midnight UTC) or a date-time, given as such or as ISO text."""
+    if isinstance(value, dt.date):  # datetime is a date too
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return (dt.date.fromisoformat(text) if len(text) == 10
+                    else dt.datetime.fromisoformat(text))
+        except ValueError:
+            pass
+    raise ValueError(f"must be a date such as 2025-01-01 or a date-time such as "
+                     f"2025-01-01T06:00+05:00, got {value!r}")
+
+
+StartTime = Annotated[dt.date, PlainValidator(_parse_start),
+                      PlainSerializer(lambda v: v.isoformat(), return_type=str)]
+"""Model time 0: a date (midnight UTC) or a date-time (UTC unless it carries a zone)."""
 
 
 # --------------------------------------------------------------------------- links
@@ -154,8 +175,8 @@ class Link(_Model):
     from_: str = Field(alias="from")
     to: str
     mode: Mode = "road"
-    distance_km: Annotated[float, Field(ge=0)] | None = None
-    speed_kmh: Annotated[float, Field(gt=0)] | None = None
+    distance_km: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    speed_kmh: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
     travel_time: Distribution | None = None
     bidirectional: bool = False
     departures: Departures | None = None
@@ -171,6 +192,9 @@ class Link(_Model):
     def _consistent(self) -> Link:
         if self.travel_time is None and (self.distance_km is None or self.speed_kmh is None):
             raise ValueError("needs travel_time, or distance_km and speed_kmh")
+        if self.travel_time is None and not math.isfinite(self.distance_km / self.speed_kmh):
+            raise ValueError(f"distance_km / speed_kmh = {self.distance_km:g} / "
+                             f"{self.speed_kmh:g} is not a finite travel time")
         if self.capacity_teu is not None and self.capacity_t is not None:
             raise ValueError("give capacity_teu or capacity_t, not both")
         scheduled = self.departures is not None or self.dispatch == "when_full"
@@ -372,7 +396,7 @@ class Scenario(_Model):
 
     name: str
     description: str = ""
-    start: dt.datetime | dt.date = dt.date(2025, 1, 1)
+    start: StartTime = dt.date(2025, 1, 1)
     horizon_days: Annotated[float, Field(gt=0)]
     warmup_days: Annotated[float, Field(ge=0)] = 0.0
     replications: Annotated[int, Field(ge=1, strict=True)] = 10
