@@ -1,0 +1,71 @@
+"""(c) The one-year baseline: wall time, shipments/s, events/s and memory of one replication.
+
+One replication of ``cs.bundled("baseline")`` through :func:`corridor_sim.engine.simulate` is
+timed. A second, untimed run of the same replication (same seed, so the same events) counts the
+events SimPy scheduled (``Environment._eid``, free to read) and measures peak memory with
+:mod:`tracemalloc`. Target: the recorder's own storage ≤ 100 bytes per recorded visit.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+import tracemalloc
+
+import corridor_sim as cs
+from corridor_sim.engine import CorridorModel, simulate
+
+BYTES_PER_VISIT_TARGET = 100
+
+
+def test_baseline_one_year(benchmark, record):
+    sc = cs.bundled("baseline")
+    case = "baseline, 1 year"
+    times: list[tuple[float, float]] = []
+
+    def run():
+        t0, c0 = time.perf_counter(), time.process_time()
+        out = simulate(sc, 0, sc.seed)
+        times.append((time.perf_counter() - t0, time.process_time() - c0))
+        return out
+
+    data = benchmark.pedantic(run, rounds=1, iterations=1)
+    wall, cpu = times[0]
+    cols = data.columns
+    shipments, visits, jobs = (len(cols[k]) for k in ("s_flow", "v_sid", "j_station"))
+    del data, cols
+    gc.collect()
+
+    # untimed: the same replication again, to count events and measure memory
+    tracemalloc.start()
+    try:
+        model = CorridorModel(sc, 0, sc.seed)
+        built = tracemalloc.get_traced_memory()[0]
+        again = model.run()
+        current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    scheduled = next(model.env._eid)
+    processed = scheduled - len(model.env._queue)
+    assert len(again.columns["v_sid"]) == visits, "the same replication recorded other visits"
+    recorder_bytes = sum(a.nbytes for a in again.columns.values())
+    visit_bytes = sum(again.columns[k].nbytes for k in again.columns if k.startswith("v_"))
+
+    record(case, "shipments", shipments)
+    record(case, "visits recorded", visits)
+    record(case, "vehicle jobs recorded", jobs)
+    record(case, "wall time [s]", wall)
+    record(case, "CPU time [s]", cpu)
+    record(case, "shipments/s", shipments / wall)
+    record(case, "shipments per CPU second", shipments / cpu)
+    record(case, "events processed", processed)
+    record(case, "events per shipment", processed / shipments)
+    record(case, "events/s", processed / wall)
+    record(case, "peak traced memory [MB]", peak / 1e6)
+    record(case, "model built, before run [MB]", built / 1e6)
+    record(case, "peak memory per visit [B]", peak / visits)
+    record(case, "recorder columns [MB]", recorder_bytes / 1e6)
+    record(case, "recorder bytes per visit (all columns)", recorder_bytes / visits,
+           f"≤ {BYTES_PER_VISIT_TARGET}")
+    record(case, "visit columns bytes per visit", visit_bytes / visits)
+    assert recorder_bytes / visits <= BYTES_PER_VISIT_TARGET
