@@ -19,6 +19,8 @@ from .recorder import Recorder
 
 __all__ = ["Consolidator", "Delay", "Facility", "Job", "Station"]
 
+_NEVER = float("inf")
+
 
 class Job:
     """One vehicle load moving through the corridor.
@@ -246,13 +248,30 @@ class Facility:
         position = len(self.stages)
         self.stages.append(make(lambda job: self._next_stage(position + 1, job)))
         self.conditions.append(when)
+        self._wire()
+
+    def _wire(self) -> None:
+        """Hand each stage's jobs straight to the next (one call fewer per stage)."""
+        stages, conditions = self.stages, self.conditions
+        for i, stage in enumerate(stages):
+            if i + 1 == len(stages):
+                stage.done = self._leave
+            elif conditions[i + 1] is None:
+                stage.done = stages[i + 1].arrive
+            else:
+                stage.done = lambda job, k=i + 1: self._next_stage(k, job)
+        self._first = (stages[0].arrive if conditions[0] is None
+                       else lambda job: self._next_stage(0, job))
 
     def enter(self, job: Job) -> None:
         """A job arrives at the node."""
-        job.arrived = self.env.now
+        job.arrived = now = self.env.now
         job.begun = False
-        self.rec.arrive(job.sids, self.index, job.arrived)
-        self._next_stage(0, job)
+        self.rec.arrive(job.sids, self.index, now)
+        if self.stages:
+            self._first(job)
+        else:
+            self._leave(job)
 
     def _next_stage(self, position: int, job: Job) -> None:
         stages, conditions = self.stages, self.conditions
@@ -262,6 +281,9 @@ class Facility:
                 stages[position].arrive(job)
                 return
             position += 1
+        self._leave(job)
+
+    def _leave(self, job: Job) -> None:
         now = self.env.now
         if not job.begun:
             job.begin(self.rec, now)
@@ -306,6 +328,7 @@ class Consolidator:
         self.units, self.key, self.done, self.rec = units, key, done, rec
         self.groups: dict[object, deque[tuple[int, float, Job]]] = {}
         self.loaded: dict[object, float] = {}
+        self._due: dict[object, float] = {}  # the one pending max-wait timer of each group
 
     def arrive(self, job: Job) -> None:
         """Loads of a job join their groups; full trains leave at once."""
@@ -320,9 +343,9 @@ class Consolidator:
             if group is None:
                 group = self.groups[k] = deque()
                 self.loaded[k] = 0.0
-            if not group and self.max_wait is not None:
-                self._timer(k, now + self.max_wait)
             group.append((sid, now, job))
+            if self.max_wait is not None and self._due.get(k, _NEVER) == _NEVER:
+                self._timer(k, group[0][1] + self.max_wait)
             self.loaded[k] += self.units(sid)
             touched.append(k)
         for k in dict.fromkeys(touched):
@@ -335,13 +358,17 @@ class Consolidator:
             self.done(through)
 
     def _timer(self, k: object, t: float) -> None:
-        call_later(self.env, t - self.env.now, self._on_timer, (k, t))
+        self._due[k] = t
+        call_later(self.env, max(t - self.env.now, 0.0), self._on_timer, (k, t))
 
     def _on_timer(self, ev: Tick) -> None:
         k, due = ev._value
+        self._due[k] = _NEVER
         group = self.groups[k]
         if group and group[0][1] + self.max_wait <= due + 1e-9:
             self._release(k)
+        elif group:
+            self._timer(k, group[0][1] + self.max_wait)
 
     def _release(self, k: object) -> None:
         group, now = self.groups[k], self.env.now
@@ -354,7 +381,7 @@ class Consolidator:
             sids.append(sid)
             load += u
         self.loaded[k] -= load
-        if group and self.max_wait is not None:
+        if group and self.max_wait is not None and self._due.get(k, _NEVER) == _NEVER:
             self._timer(k, group[0][1] + self.max_wait)
         train = Job(sids, first_job.green, first_job.commodity)
         train.arrived, train.begun = first_job.arrived, True

@@ -354,7 +354,7 @@ class CorridorModel:
         for index, times in enumerate(self._times):
             if len(times):
                 com = self.scenario.commodities[self.flows["commodity"][index]]
-                _Source(self, first, times.tolist(), com.green_corridor,
+                _Source(self, first, len(times), com.green_corridor,
                         self.commodity_index[self.flows["commodity"][index]])
             first += len(times)
         self._times = []
@@ -397,20 +397,21 @@ class CorridorModel:
 class _Source:
     """Releases a flow's shipments at their pre-drawn creation times, one event each."""
 
-    __slots__ = ("model", "first", "times", "green", "commodity", "i")
+    __slots__ = ("model", "first", "end", "created", "green", "commodity", "sid")
 
-    def __init__(self, model: CorridorModel, first: int, times: list[float], green: bool,
+    def __init__(self, model: CorridorModel, first: int, count: int, green: bool,
                  commodity: int) -> None:
-        self.model, self.first, self.times, self.green = model, first, times, green
-        self.commodity, self.i = commodity, 0
-        call_later(model.env, times[0], self._arrive)
+        self.model, self.first, self.end, self.green = model, first, first + count, green
+        self.created = model.rec.s_created  # creation times, drawn before the run
+        self.commodity, self.sid = commodity, first
+        call_later(model.env, self.created[first], self._arrive)
 
     def _arrive(self, tick: Tick) -> None:
-        model, i = self.model, self.i
-        self.i = i + 1
-        if i + 1 < len(self.times):
-            call_later(model.env, self.times[i + 1] - model.env.now, self._arrive)
-        model.advance(Job([self.first + i], self.green, self.commodity))
+        model, sid = self.model, self.sid
+        self.sid = sid + 1
+        if sid + 1 < self.end:
+            call_later(model.env, self.created[sid + 1] - model.env.now, self._arrive)
+        model.advance(Job([sid], self.green, self.commodity))
 
 
 def simulate(scenario: Scenario, replication: int = 0, seed: int | None = None

@@ -132,6 +132,7 @@ class Service:
         self.q_green: deque[tuple[int, float, int]] = deque()
         self.q_general: deque[tuple[int, float, int]] = deque()
         self.waiting_units = 0.0
+        self._due = float("inf")  # the one pending max-wait timer
         self._times = departures or []
         self._next = 0
         if self._times:
@@ -141,15 +142,15 @@ class Service:
         """Loads of a job join the queue for the next vehicle."""
         now = self.env.now
         q = self.q_green if job.green else self.q_general
-        empty = not (self.q_green or self.q_general)
         for sid in job.sids:
             q.append((sid, now, job.commodity))
             self.waiting_units += self.units(sid)
         if self.when_full:
             while self.waiting_units >= self.capacity - 1e-9:
                 self._depart()
-            if empty and self.max_wait is not None and (self.q_green or self.q_general):
-                self._timer(now + self.max_wait)
+            if self.max_wait is not None and self._due == float("inf") and (
+                    self.q_green or self.q_general):
+                self._timer(self._oldest() + self.max_wait)
 
     def _schedule_next(self) -> None:
         t = self._times[self._next]
@@ -163,7 +164,8 @@ class Service:
             self._depart()
 
     def _timer(self, due: float) -> None:
-        call_later(self.env, due - self.env.now, self._on_timer, due)
+        self._due = due
+        call_later(self.env, max(due - self.env.now, 0.0), self._on_timer, due)
 
     def _oldest(self) -> float:
         heads = [q[0][1] for q in (self.q_green, self.q_general) if q]
@@ -171,11 +173,12 @@ class Service:
 
     def _on_timer(self, ev: Tick) -> None:
         due = ev._value
+        self._due = float("inf")
         oldest = self._oldest()
         if oldest + self.max_wait <= due + 1e-9:
             self._depart()
             oldest = self._oldest()
-        if oldest != float("inf") and oldest + self.max_wait > self.env.now:
+        if oldest != float("inf"):
             self._timer(oldest + self.max_wait)
 
     def _depart(self) -> None:
