@@ -53,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--target-halfwidth", action="append", default=[], metavar="KPI=VALUE",
                    help="add replications until this KPI's 95%% CI half-width is at most "
                    "VALUE (in the KPI's unit); repeatable")
+    r.add_argument("--tables", choices=("first", "all", "none"), default="first",
+                   help="per-shipment tables: shipments of the first replication (default), "
+                   "shipments and visits of all, or none; KPIs cover every replication")
     r.add_argument("--max-replications", type=int, default=200,
                    help="cap on replications with --target-halfwidth (default 200)")
 
@@ -225,7 +228,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     out = args.out or Path("results") / scenario.name
     res = _with_warnings(lambda: run(scenario, **_run_kwargs(args), target_halfwidth=targets,
                                      max_replications=args.max_replications))
-    res.to_dir(out, plots=not args.no_plots)
+    res.to_dir(out, plots=not args.no_plots, tables=args.tables)
     if not args.quiet:
         print(f"\n{scenario.name}: {res.replications} replications of "
               f"{scenario.horizon_days:g} days (warm-up {scenario.warmup_days:g}); "

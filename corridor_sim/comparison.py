@@ -114,8 +114,10 @@ class Comparison:
         chosen: set[str] = set()
         problems = []
         for w in wanted:
-            hits = fnmatch.filter(every, w) if any(c in w for c in "*?[") else (
-                [w] if w in every else [])
+            if w in every:  # an exact name first: flow names hold "[rail]"
+                hits = [w]
+            else:
+                hits = fnmatch.filter(every, w) if any(c in w for c in "*?[") else []
             if not hits:
                 problems.append(Problem(f"kpis.{w}", "no such KPI" + suggest(w, every)))
             chosen.update(hits)

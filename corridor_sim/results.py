@@ -42,6 +42,7 @@ class Results:
     def __init__(self, scenario: Scenario, replications: list[ReplicationData]) -> None:
         self.scenario = scenario
         self.data = sorted(replications, key=lambda d: d.replication)
+        self._throughput: dict[tuple[str, str], pd.DataFrame] = {}
 
     @classmethod
     def combine(cls, scenario: Scenario, replications: list[ReplicationData]) -> Results:
@@ -185,39 +186,58 @@ class Results:
         """
         if unit not in ("teu", "tonne", "shipments"):
             raise ValueError(f"unit must be 'teu', 'tonne' or 'shipments', got {unit!r}")
-        v = self.visits
-        table = self.shipments.set_index(["replication", "shipment_id"])
-        if unit == "shipments":
-            units = pd.Series(1.0, index=table.index)
-        else:
-            units = table["units"].where(table["unit"] == unit, 0.0).astype(float)
+        key = (freq, unit)
+        if key not in self._throughput:
+            self._throughput[key] = self._throughput_table(freq, unit)
+        return self._throughput[key].copy()
+
+    def _throughput_table(self, freq: str, unit: str) -> pd.DataFrame:
         start = pd.Timestamp(self.data[0].start)
-        done = v.dropna(subset=["departed_hours"])
-        key = pd.MultiIndex.from_arrays([done["replication"], done["shipment_id"]])
-        frame = pd.DataFrame({
-            "node": done["node"].astype(str).to_numpy(),
-            "units": units.reindex(key).to_numpy(),
-            "time": start + pd.to_timedelta(done["departed_hours"].to_numpy(), unit="h"),
-        })
-        delivered = (self.shipments["status"] == "delivered").to_numpy()
-        sh = self.shipments[delivered]
-        frame = pd.concat([frame, pd.DataFrame({
-            "node": "delivered", "units": units.to_numpy()[delivered],
-            "time": start + pd.to_timedelta(sh["delivered_hours"].to_numpy(), unit="h")})])
         end = start + pd.to_timedelta(self.scenario.horizon_hours, unit="h")
         index = pd.date_range(start.floor("D"), end, freq=freq, inclusive="left")
-        table = (frame.groupby([pd.Grouper(key="time", freq=freq), "node"])["units"].sum()
-                 .unstack("node").reindex(index).fillna(0.0) / self.replications)
+        if len(index) == 0 or index[0] > start:  # anchored periods (weeks): a first part-period
+            index = index.insert(0, start.floor("D"))
+        edges = ((index - start) / pd.Timedelta(hours=1)).to_numpy(dtype=float)
+        nodes = self.data[0].nodes
+        present = sorted({nodes[i] for d in self.data for i in np.unique(d.columns["v_node"])})
+        column = {nodes.index(n): j for j, n in enumerate(present)}
+        lookup = np.full(len(nodes), -1)
+        for i, j in column.items():
+            lookup[i] = j
+        acc = np.zeros(len(index) * (len(present) + 1))
+        for d in self.data:
+            sh = shipment_arrays(d)
+            if unit == "shipments":
+                weight = np.ones(sh["flow"].size)
+            else:
+                weight = np.where(sh["teu"] == (unit == "teu"), sh["units"], 0.0)
+            c = d.columns
+            dep = c["v_departed"]
+            ok = ~np.isnan(dep)
+            cols = np.concatenate([lookup[c["v_node"][ok]],
+                                   np.full(int((sh["status"] == DELIVERED).sum()),
+                                           len(present))])
+            times = np.concatenate([dep[ok], sh["end"][sh["status"] == DELIVERED]])
+            weights = np.concatenate([weight[c["v_sid"][ok]],
+                                      weight[sh["status"] == DELIVERED]])
+            rows = np.searchsorted(edges, times, side="right") - 1
+            inside = (rows >= 0) & (rows < len(index))
+            acc += np.bincount(rows[inside] * (len(present) + 1) + cols[inside],
+                               weights=weights[inside], minlength=acc.size)
+        table = pd.DataFrame(acc.reshape(len(index), len(present) + 1) / self.replications,
+                             index=index, columns=[*present, "delivered"])
+        table = table[sorted(table.columns)]
         table.index.name = "period"
-        table.columns.name = None
         return table
 
     # -- files --------------------------------------------------------------------------
-    def to_dir(self, path: str | Path, *, plots: bool = True, report: bool = True) -> Path:
+    def to_dir(self, path: str | Path, *, plots: bool = True, report: bool = True,
+               tables: str = "first") -> Path:
         """Write the results into a folder (created if needed).
 
         Files: ``summary.csv``, ``kpis.csv`` (per replication), ``shipments.csv`` (or
-        ``.parquet`` when pyarrow is installed), ``visits.csv``/``.parquet``,
+        ``.parquet`` when pyarrow is installed) and ``visits.csv``/``.parquet`` (see
+        ``tables``),
         ``throughput.csv``, ``node_stats.csv``, ``scenario.yaml`` (the resolved scenario) and,
         with ``plots``, ``throughput.png`` and ``lead_times.png``, and with ``report`` the
         self-contained ``report.html``. Everything is written to a temporary folder first, so
@@ -231,12 +251,20 @@ class Results:
             Also draw the PNG plots (and embed plots in the report).
         report : bool, default True
             Also write ``report.html`` (see :mod:`corridor_sim.report`).
+        tables : {"first", "all", "none"}, default "first"
+            Which per-shipment tables to write: ``"first"`` the shipments of replication 0;
+            ``"all"`` the shipments and visits of every replication; ``"none"`` neither. A
+            year of the baseline holds about a million shipments and two million visits per
+            replication, so the default keeps the folder small; every KPI still covers all
+            replications, and ``scenario.yaml`` with the seed reproduces any replication.
 
         Returns
         -------
         Path
             The folder.
         """
+        if tables not in ("first", "all", "none"):
+            raise ValueError(f"tables must be 'first', 'all' or 'none', got {tables!r}")
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
@@ -245,8 +273,12 @@ class Results:
             self.kpis.to_csv(tmp / "kpis.csv")
             self.node_stats().to_csv(tmp / "node_stats.csv")
             self.throughput("D").to_csv(tmp / "throughput.csv")
-            _write_table(self.shipments, tmp / "shipments")
-            _write_table(self.visits, tmp / "visits")
+            if tables == "first":
+                _write_table(Results(self.scenario, self.data[:1]).shipments,
+                             tmp / "shipments")
+            elif tables == "all":
+                _write_table(self.shipments, tmp / "shipments")
+                _write_table(self.visits, tmp / "visits")
             (tmp / "scenario.yaml").write_text(to_yaml(self.scenario), encoding="utf-8")
             if plots:
                 from . import plot

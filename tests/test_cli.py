@@ -130,8 +130,8 @@ def test_written_scenario_reloads_to_the_same_scenario(run_folder):
     assert written.start_utc == original.start_utc
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: scenario.yaml holds start: '2025-01-01', which "
-                   "reloads as a datetime, not the date of the original (Scenario.start union)")
+# Regression test for a bug fixed in 8828995: scenario.yaml holds start: '2025-01-01', which
+# reloads as a datetime, not the date of the original (Scenario.start union)
 def test_written_scenario_reloads_equal(run_folder):
     scenario, out, _, _ = run_folder
     assert load_scenario(out / "scenario.yaml") == load_scenario(scenario)

@@ -238,3 +238,11 @@ def test_cli_calibrate_prints_and_writes_the_table(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "Altynkol–Khorgos container trains per day" in text and "S34" in text
     assert out.read_text().count("\n") == 1 + 5
+
+
+def test_compare_selects_flow_kpis_with_brackets_by_exact_name():
+    sc = cs.bundled("baseline").with_changes({"horizon_days": 8, "warmup_days": 1})
+    cmp = cs.compare({"a": sc, "b": sc}, replications=2, seed=1, warmup_check=False)
+    name = "xian>almaty:general[rail].lead_time_hours.mean"
+    assert cmp.select(name) == [name]
+    assert (cmp.differences([name])["diff"].dropna() == 0).all()

@@ -144,9 +144,8 @@ def test_invalid_distribution_in_a_scenario_is_a_located_problem(make_scenario, 
     assert fragment in problem.message
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: loader._real_path keeps the union tag of a "
-                   "model-level distribution error in the key path "
-                   "('nodes.border.service_time.triangular')")
+# Regression test for a bug fixed in 8828995: loader._real_path keeps the union tag of a model-
+# level distribution error in the key path ('nodes.border.service_time.triangular')
 @pytest.mark.parametrize("spec", [
     {"dist": "triangular", "min_hours": 3, "mode_hours": 1, "max_hours": 4},
     {"dist": "uniform", "min_hours": 2, "max_hours": 1},
@@ -225,8 +224,8 @@ def test_empirical_csv_problems_are_located(make_scenario, write_yaml, tmp_path,
     assert line - 3 <= problem.line <= line
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: an empirical CSV in a base scenario is read "
-                   "relative to the extending file, not to the base file it is written in")
+# Regression test for a bug fixed in 8828995: an empirical CSV in a base scenario is read relative
+# to the extending file, not to the base file it is written in
 def test_empirical_csv_of_a_base_file_is_relative_to_the_base(make_scenario, write_yaml,
                                                              tmp_path):
     (tmp_path / "base" / "times.csv").parent.mkdir()

@@ -392,8 +392,8 @@ def test_syntax_error_in_a_base_file_is_located_there(write_yaml):
     assert "not valid YAML" in problem.message
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: loader._merge keys a dict by the identity "
-                   "tuple of each links/demand item, so a mapping as 'from' raises TypeError")
+# Regression test for a bug fixed in 8828995: loader._merge keys a dict by the identity tuple of
+# each links/demand item, so a mapping as 'from' raises TypeError
 def test_extends_with_an_unhashable_link_end_is_a_scenario_error(base_file, write_yaml):
     child = write_yaml("extends: base.yaml\nlinks:\n  - {from: {a: 1}, to: border}\n",
                        "child.yaml")
@@ -516,9 +516,9 @@ def test_to_yaml_round_trip_except_start(make_scenario, write_yaml):
     assert again.start_utc == sc.start_utc
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Scenario.start is typed `datetime | date`; the "
-                   "date written by to_yaml/to_dict as '2025-01-01' comes back as a datetime, "
-                   "so the round trip (and with_changes) gives an unequal Scenario")
+# Regression test for a bug fixed in 8828995: Scenario.start is typed `datetime | date`; the date
+# written by to_yaml/to_dict as '2025-01-01' comes back as a datetime, so the round trip (and
+# with_changes) gives an unequal Scenario
 @pytest.mark.parametrize("source", ["bundled", "rich"])
 def test_to_yaml_round_trip(make_scenario, write_yaml, source):
     sc = (cs.bundled("single_checkpoint") if source == "bundled"
@@ -526,8 +526,8 @@ def test_to_yaml_round_trip(make_scenario, write_yaml, source):
     assert load_scenario(write_yaml(to_yaml(sc))) == sc
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: with_changes turns a date `start` into a "
-                   "datetime (same cause as the to_yaml round trip)")
+# Regression test for a bug fixed in 8828995: with_changes turns a date `start` into a datetime
+# (same cause as the to_yaml round trip)
 def test_with_no_changes_is_equal(base_file):
     sc = load_scenario(base_file)
     assert isinstance(sc.start, dt.date)
@@ -594,11 +594,11 @@ def test_semantic_problems(make_scenario, mutate, fragment):
         scenario_from_dict(data)
 
 
-# --------------------------------------------------------------------------- known bugs
+# --------------------------------------------------- regressions: bugs this suite found
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: loader._message says 'an integer' for a float "
-                   "field given an int ('per_day: must be an integer ≥ 0.0, got -4')")
+# Regression test for a bug fixed in 8828995: loader._message says 'an integer' for a float field
+# given an int ('per_day: must be an integer ≥ 0.0, got -4')
 def test_limit_message_of_a_float_field_says_number(make_scenario):
     data = make_scenario.dict()
     data["demand"][0]["per_day"] = -4
@@ -618,9 +618,9 @@ def test_duplicate_demand_flows_are_rejected(make_scenario):
     assert "the same flow as demand[0]" in problem.message
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: references.reference_problems checks link "
-                   "modes against checkpoint modes even when the mode is not a valid mode, so "
-                   "a typo 'raod' is reported twice ('a raod link cannot touch ...')")
+# Regression test for a bug fixed in 8828995: references.reference_problems checks link modes
+# against checkpoint modes even when the mode is not a valid mode, so a typo 'raod' is reported
+# twice ('a raod link cannot touch ...')
 def test_mistyped_link_mode_is_reported_once(make_scenario):
     data = make_scenario.dict()
     data["links"][0]["mode"] = "raod"
@@ -629,9 +629,8 @@ def test_mistyped_link_mode_is_reported_once(make_scenario):
     assert [p.path for p in err.value.problems] == ["links[0].mode"]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: references.reference_problems keys duplicate "
-                   "flows by (origin, destination, commodity, tuple(modes)), so a mapping in "
-                   "'modes' raises TypeError")
+# Regression test for a bug fixed in 8828995: references.reference_problems keys duplicate flows by
+# (origin, destination, commodity, tuple(modes)), so a mapping in 'modes' raises TypeError
 @pytest.mark.parametrize("modes", [{"road": 1}, [{"a": 1}]])
 def test_unhashable_demand_modes_are_a_scenario_error(make_scenario, modes):
     data = make_scenario.dict()
@@ -640,9 +639,9 @@ def test_unhashable_demand_modes_are_a_scenario_error(make_scenario, modes):
         scenario_from_dict(data)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: loader._read_yaml catches only yaml.YAMLError; "
-                   "an impossible date such as 2025-02-30 makes PyYAML's timestamp constructor "
-                   "raise a plain ValueError, so the CLI prints a traceback")
+# Regression test for a bug fixed in 8828995: loader._read_yaml catches only yaml.YAMLError; an
+# impossible date such as 2025-02-30 makes PyYAML's timestamp constructor raise a plain ValueError,
+# so the CLI prints a traceback
 @pytest.mark.parametrize(("old", "new", "marker"), [
     ("start: '2025-01-01'", "start: 2025-02-30", "2025-02-30"),
     ("horizon_days:", "calendars:\n  hol: {always_open: true, closed_dates: [2025-13-01]}\n"
@@ -656,8 +655,8 @@ def test_impossible_date_is_a_located_problem(make_scenario, write_yaml, old, ne
     assert [p.line for p in problems] == [line_of(path, marker)]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: references.reference_problems puts a link's "
-                   "(from, to, mode) in a dict key, so a list or mapping there raises TypeError")
+# Regression test for a bug fixed in 8828995: references.reference_problems puts a link's (from,
+# to, mode) in a dict key, so a list or mapping there raises TypeError
 @pytest.mark.parametrize(("key", "value"), [("from", ["origin"]), ("to", {"a": 1}),
                                             ("mode", ["road"])])
 def test_unhashable_link_end_is_a_scenario_error(make_scenario, key, value):
@@ -667,9 +666,9 @@ def test_unhashable_link_end_is_a_scenario_error(make_scenario, key, value):
         scenario_from_dict(data)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Link accepts an infinite distance_km (or a "
-                   "distance/speed that overflows); Link.time then raises a raw pydantic "
-                   "ValidationError from network.build_graph instead of a ScenarioError")
+# Regression test for a bug fixed in 8828995: Link accepts an infinite distance_km (or a
+# distance/speed that overflows); Link.time then raises a raw pydantic ValidationError from
+# network.build_graph instead of a ScenarioError
 @pytest.mark.parametrize(("distance_km", "speed_kmh"), [(float("inf"), 50), (1e308, 1e-5)])
 def test_infinite_travel_time_is_a_scenario_error(make_scenario, distance_km, speed_kmh):
     data = make_scenario.dict()
@@ -679,8 +678,8 @@ def test_infinite_travel_time_is_a_scenario_error(make_scenario, distance_km, sp
         scenario_from_dict(data)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: loader._read_yaml catches only OSError, so a "
-                   "file that is not UTF-8 raises UnicodeDecodeError instead of ScenarioError")
+# Regression test for a bug fixed in 8828995: loader._read_yaml catches only OSError, so a file
+# that is not UTF-8 raises UnicodeDecodeError instead of ScenarioError
 def test_file_that_is_not_utf8_is_a_scenario_error(tmp_path):
     path = tmp_path / "latin1.yaml"
     path.write_bytes("name: Khorgos–Almaty\n".encode("utf-16"))
@@ -688,9 +687,8 @@ def test_file_that_is_not_utf8_is_a_scenario_error(tmp_path):
     assert problem.file == str(path)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: loader._read_yaml builds the YAML loader "
-                   "outside its try block, so a non-printable character raises "
-                   "yaml.reader.ReaderError instead of ScenarioError")
+# Regression test for a bug fixed in 8828995: loader._read_yaml builds the YAML loader outside its
+# try block, so a non-printable character raises yaml.reader.ReaderError instead of ScenarioError
 @pytest.mark.parametrize("text", ["\x1f", "name: a\x07b\n", "name: x\nhorizon_days: 3\x00\n"])
 def test_non_printable_character_is_a_scenario_error(write_yaml, text):
     path = write_yaml(text)
@@ -699,10 +697,9 @@ def test_non_printable_character_is_a_scenario_error(write_yaml, text):
     assert "not valid YAML" in problem.message
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: loader._locate re-parses each problem's key "
-                   "path with parse_path, so a key holding '[' (or a non-text key, shown as "
-                   "'nodes[1].[key]') raises 'not a key path ...' and every real problem, with "
-                   "its file and line, is lost")
+# Regression test for a bug fixed in 8828995: loader._locate re-parses each problem's key path with
+# parse_path, so a key holding '[' (or a non-text key, shown as 'nodes[1].[key]') raises 'not a key
+# path ...' and every real problem, with its file and line, is lost
 @pytest.mark.parametrize(("old", "new"), [("  origin:", "  1:"),
                                           ("name: test", "name: test\nodd[key: 1")],
                          ids=["int-node-name", "bracket-key"])
@@ -715,8 +712,8 @@ def test_odd_keys_are_reported_with_their_location(write_yaml, make_scenario, ol
     assert all(p.file == str(path) and p.line for p in problems), problems
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a bad `start` is reported twice, once per "
-                   "member of the `datetime | date` union, in pydantic's raw wording")
+# Regression test for a bug fixed in 8828995: a bad `start` is reported twice, once per member of
+# the `datetime | date` union, in pydantic's raw wording
 def test_bad_start_date_is_reported_once(make_scenario):
     with pytest.raises(ScenarioError) as err:
         make_scenario(start="2025-13-01")

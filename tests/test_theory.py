@@ -328,3 +328,50 @@ def test_barred_commodity_is_rejected_where_it_is_barred(make_scenario, check_in
     mv = res.visits[res.visits["commodity"] == "meat"]
     assert set(mv["node"].astype(str)) == {"nur_zholy"}
     check_invariants(res)
+
+
+# --------------------------------------------------------------------------- arrivals
+
+
+def _arrivals(make_scenario, **profile):
+    sc = make_scenario(checkpoints={"border": make_scenario.checkpoint(lanes=4)},
+                       demand=[make_scenario.flow("general", per_hour=2.0, **profile)],
+                       horizon_days=364, warmup_days=7)
+    return sc, cs.run(sc, replications=10, seed=SEED).shipments
+
+
+def test_poisson_arrivals_have_the_stated_rate(make_scenario, ci_covers):
+    sc, sh = _arrivals(make_scenario)
+    counts = sh.groupby("replication").size()
+    ci_covers(counts, 2.0 * sc.horizon_hours, rel_tol=0.0, max_rel_halfwidth=0.02)
+    gaps = sh.groupby("replication")["created_hours"].diff().dropna()
+    # exponential gaps: mean 1/λ and coefficient of variation 1
+    assert gaps.mean() == pytest.approx(0.5, rel=0.02)
+    assert gaps.std() / gaps.mean() == pytest.approx(1.0, rel=0.03)
+
+
+def test_weekday_profile_shapes_arrivals_and_keeps_the_volume(make_scenario, ci_covers):
+    profile = [2, 1, 1, 1, 1, 1, 0]  # Monday double, Sunday none; mean 1
+    sc, sh = _arrivals(make_scenario, weekday=profile)
+    ci_covers(sh.groupby("replication").size(), 2.0 * sc.horizon_hours, rel_tol=0.0,
+              max_rel_halfwidth=0.02)
+    start = pd.Timestamp(sc.start_utc)
+    weekday = (start + pd.to_timedelta(sh["created_hours"], unit="h")).dt.day_of_week
+    share = weekday.value_counts(normalize=True).reindex(range(7), fill_value=0.0)
+    expected = np.asarray(profile) / sum(profile)
+    n = len(sh)
+    np.testing.assert_allclose(share, expected, atol=5 * np.sqrt(0.25 / n))
+    assert share[6] == 0
+
+
+@pytest.mark.filterwarnings("ignore:.*MSER-5")  # seasonal on purpose: no steady state
+def test_seasonality_shapes_arrivals_by_month(make_scenario):
+    season = [3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0]
+    sc, sh = _arrivals(make_scenario, seasonality=season)
+    month = (pd.Timestamp(sc.start_utc)
+             + pd.to_timedelta(sh["created_hours"], unit="h")).dt.month
+    per_day = month.value_counts().reindex(range(1, 13), fill_value=0) / 10
+    days = pd.Series([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 30], index=range(1, 13))
+    rate = per_day / days / 48.0  # relative to the mean rate of 48 a day
+    factors = np.asarray(season) / np.mean(season)
+    np.testing.assert_allclose(rate, factors, atol=0.08)
