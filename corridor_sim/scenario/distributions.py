@@ -241,7 +241,7 @@ class Empirical(_Dist):
 
     Attributes
     ----------
-    values_hours : list of float
+    values_hours : list of float, optional
         Observed durations [h]; each is drawn with equal probability.
     csv : str, optional
         A CSV file of observations, relative to the scenario file. It is read when the scenario

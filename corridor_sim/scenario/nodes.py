@@ -52,7 +52,7 @@ class CityNode(_NodeBase):
 
 
 class Lanes(_Model):
-    """Servers of a checkpoint.
+    """Servers (lanes, tracks, desks) of a facility's clearance stage.
 
     Attributes
     ----------
@@ -159,7 +159,9 @@ class FacilityBase(_NodeBase):
     """Settings shared by every node where shipments queue and are served.
 
     A vehicle (truck, train, flight load) passes the stages of a facility in order:
-    clearance in a lane, then handling, then the stages its kind adds.
+    clearance in a lane; at a checkpoint, break-of-gauge transshipment (trains arriving over a
+    ``break_of_gauge`` link only); handling; at a road checkpoint, trans-loading; at a
+    terminal, consolidation into block trains.
 
     Attributes
     ----------
@@ -198,7 +200,7 @@ class CheckpointNode(FacilityBase):
 
     Attributes
     ----------
-    mode : {"road", "rail"}
+    mode : {"road", "rail"}, default "road"
         The traffic it clears; only links of this mode may touch it.
     transload : Transload, optional
         Road: cargo trans-loaded between trucks after clearance (Khorgos).

@@ -140,7 +140,7 @@ class Link(_Model):
         Start node (written ``from`` in YAML).
     to : str
         End node.
-    mode : {"road", "rail", "air"}
+    mode : {"road", "rail", "air"}, default "road"
         Transport mode; parallel links of different modes between two nodes are allowed.
     distance_km : float, optional
         Length [km].
@@ -269,7 +269,7 @@ class Commodity(_Model):
 
     Attributes
     ----------
-    unit : {"teu", "tonne"}
+    unit : {"teu", "tonne"}, default "teu"
         Unit in which shipments of it are counted.
     green_corridor : bool, default False
         Uses green-corridor lanes and priority at checkpoints.
@@ -309,7 +309,7 @@ class Demand(_Model):
     per_year : float, optional
         Mean shipments created per year of 365 days.
     units_per_shipment : float, default 1
-        Units (TEU or tonnes, by the commodity) carried by one shipment (one truck-load,
+        Units [TEU or t, by the commodity's unit] carried by one shipment (one truck-load,
         container or parcel batch).
     seasonality : list of 12 float, optional
         Relative volume by calendar month (January first); normalised to mean 1, so the
@@ -370,11 +370,11 @@ class Scenario(_Model):
         Short name, used for output folders.
     description : str
         What question the scenario answers.
-    start : date or datetime
+    start : date or datetime, default 2025-01-01
         Model time 0, midnight UTC of this date unless a datetime with a zone is given.
     horizon_days : float
         Length of one replication [days].
-    warmup_days : float
+    warmup_days : float, default 0
         Initial period excluded from every KPI [days].
     replications : int, default 10
         Default number of replications.
