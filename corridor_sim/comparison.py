@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import itertools
-import os
 import re
-import shutil
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._files import staged_folder
 from .errors import Problem, ScenarioError
 from .results import Results
 from .scenario.loader import to_yaml
@@ -245,10 +243,7 @@ class Comparison:
         Path
             The folder.
         """
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
-        try:
+        with staged_folder(path) as tmp:
             self.table().to_csv(tmp / "comparison.csv")
             kpis = pd.concat({n: r.kpis for n, r in self.results.items()}, names=["scenario"])
             kpis.to_csv(tmp / "kpis.csv")
@@ -269,12 +264,7 @@ class Comparison:
 
                 (tmp / "report.html").write_text(comparison_report(self, plots=plots),
                                                  encoding="utf-8")
-            path.mkdir(exist_ok=True)
-            for f in tmp.iterdir():
-                os.replace(f, path / f.name)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        return path
+        return Path(path)
 
 
 def _slug(name: str, used: set[str]) -> str:

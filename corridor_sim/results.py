@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ._files import staged_folder
 from .engine.recorder import DELIVERED, REJECTED, ReplicationData
 from .kpis import replication_kpis, shipment_arrays
 from .scenario.loader import to_yaml
@@ -265,10 +263,7 @@ class Results:
         """
         if tables not in ("first", "all", "none"):
             raise ValueError(f"tables must be 'first', 'all' or 'none', got {tables!r}")
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
-        try:
+        with staged_folder(path) as tmp:
             self.summary().to_csv(tmp / "summary.csv")
             self.kpis.to_csv(tmp / "kpis.csv")
             self.node_stats().to_csv(tmp / "node_stats.csv")
@@ -289,12 +284,7 @@ class Results:
 
                 (tmp / "report.html").write_text(run_report(self, plots=plots),
                                                  encoding="utf-8")
-            path.mkdir(exist_ok=True)
-            for f in tmp.iterdir():
-                os.replace(f, path / f.name)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        return path
+        return Path(path)
 
 
 def _write_table(frame: pd.DataFrame, stem: Path) -> None:
