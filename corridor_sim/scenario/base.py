@@ -99,7 +99,7 @@ class Calendar(_Model):
     def _zone(cls, v: str) -> str:
         try:
             ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Asia" is a folder
             raise ValueError(
                 f"unknown time zone {v!r}; expected an IANA name such as 'Asia/Almaty'"
             ) from None
