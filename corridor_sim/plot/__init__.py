@@ -14,6 +14,7 @@ Each function takes ``ax=None`` (a new figure when omitted) and returns the matp
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,8 @@ from ._map import network
 from ._series import lead_times, queue, throughput
 
 if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+
     from ..comparison import Comparison
     from ..results import Results
 
@@ -35,6 +38,17 @@ def _save(ax, path: Path) -> None:  # noqa: ANN001 - a matplotlib Axes
 
     ax.figure.savefig(path, dpi=110)
     plt.close(ax.figure)
+
+
+def _save_each(subject: Results | Comparison, folder: str | Path,
+               draws: dict[str, Callable[..., Axes]]) -> list[Path]:
+    """Draw ``subject`` with each function and save it as ``folder/<name>.png``."""
+    out = []
+    for name, draw in draws.items():
+        path = Path(folder) / f"{name}.png"
+        _save(draw(subject), path)
+        out.append(path)
+    return out
 
 
 def save_run_plots(results: Results, folder: str | Path) -> list[Path]:
@@ -50,12 +64,7 @@ def save_run_plots(results: Results, folder: str | Path) -> list[Path]:
     list of Path
         The files written.
     """
-    out = []
-    for name, draw in (("throughput", throughput), ("lead_times", lead_times)):
-        path = Path(folder) / f"{name}.png"
-        _save(draw(results), path)
-        out.append(path)
-    return out
+    return _save_each(results, folder, {"throughput": throughput, "lead_times": lead_times})
 
 
 def save_comparison_plots(comparison: Comparison, folder: str | Path) -> list[Path]:
@@ -71,9 +80,4 @@ def save_comparison_plots(comparison: Comparison, folder: str | Path) -> list[Pa
     list of Path
         The files written.
     """
-    out = []
-    for name, draw in (("throughput", throughput), ("differences", compare)):
-        path = Path(folder) / f"{name}.png"
-        _save(draw(comparison), path)
-        out.append(path)
-    return out
+    return _save_each(comparison, folder, {"throughput": throughput, "differences": compare})
