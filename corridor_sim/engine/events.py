@@ -1,14 +1,17 @@
 """The lightest event SimPy can process: a callback at a later time.
 
-SimPy's :meth:`simpy.Environment.schedule` accepts any object with ``callbacks`` and ``_ok``;
-a slotted :class:`Tick` costs a fraction of a :class:`simpy.Timeout` (no delay checks, no
+SimPy processes any object with ``callbacks`` and ``_ok`` that sits in its event queue; a
+slotted :class:`Tick` costs a fraction of a :class:`simpy.Timeout` (no delay checks, no
 generic event state) and is processed in exactly the same order (same priority, same
-insertion counter), so results do not change.
+insertion counter), so results do not change. :func:`call_later` pushes it onto the queue the
+way :meth:`simpy.Environment.schedule` does, without the method call (the hottest line of the
+engine); it relies on SimPy 4's ``_queue``, ``_now`` and ``_eid``, hence the pin ``simpy<5``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from heapq import heappush
 from typing import Any
 
 import simpy
@@ -48,4 +51,4 @@ def call_later(env: simpy.Environment, delay: float, callback: Callable[[Any], N
     callback : callable
     value : object, optional
     """
-    env.schedule(Tick(callback, value), NORMAL, delay)  # type: ignore[arg-type]
+    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), Tick(callback, value)))

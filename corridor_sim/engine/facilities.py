@@ -103,6 +103,7 @@ class Station:
         self.q_general: deque[Job] = deque()
         self.q_green: deque[Job] = deque()
         self._wake_at = float("inf")
+        self._always = calendar.always_open and daily_limit is None
 
     @property
     def queue_length(self) -> int:
@@ -111,7 +112,15 @@ class Station:
 
     def arrive(self, job: Job) -> None:
         """A job joins the queue; it starts at once if a server is free and the station open."""
-        job.queued = self.env.now
+        job.queued = now = self.env.now
+        if self._always and not (self.q_general or self.q_green):
+            # Nobody waits and nothing closes: start on a free server, as `_dispatch` would.
+            if job.green and self.free_green:
+                self._start(job, True, now)
+                return
+            if self.free_general:
+                self._start(job, False, now)
+                return
         if job.green:
             self.q_green.append(job)
         else:
@@ -166,15 +175,19 @@ class Station:
             if nxt is None:
                 return
             job, green = nxt
-            if green:
-                self.free_green -= 1
-            else:
-                self.free_general -= 1
             if limit is not None:
                 self._count += 1
-            if not job.begun:
-                job.begin(self.rec, now)
-            call_later(self.env, self.service(job), self._finish, (job, green, now))
+            self._start(job, green, now)
+
+    def _start(self, job: Job, green: bool, now: float) -> None:
+        """Serve a job on a free (green or general) server from ``now``."""
+        if green:
+            self.free_green -= 1
+        else:
+            self.free_general -= 1
+        if not job.begun:
+            job.begin(self.rec, now)
+        call_later(self.env, self.service(job), self._finish, (job, green, now))
 
     def _finish(self, ev: Tick) -> None:
         job, green, start = ev._value
