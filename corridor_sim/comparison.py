@@ -341,7 +341,8 @@ def _named(scenarios: Mapping[str, Scenario | str | Path] | Sequence[Scenario | 
 def _run_many(scenarios: dict[str, Scenario], replications: int | None, seed: int | None,
               workers: int, executor: Any, address: str | None, progress: Any, label: str,
               points: pd.DataFrame | None = None, warmup_check: bool = True) -> Comparison:
-    from .experiment import _progress, executor_session, replication_tasks, warn_warmup
+    from .executors import executor_session, progress_reporter
+    from .experiment import replication_tasks, warn_warmup
 
     if len(scenarios) < 2:
         raise ScenarioError([Problem("scenarios", f"a comparison needs at least two "
@@ -353,7 +354,7 @@ def _run_many(scenarios: dict[str, Scenario], replications: int | None, seed: in
     for sc in scenarios.values():
         tasks += replication_tasks(sc, n, s)
     with executor_session(executor, workers=workers, address=address) as run_tasks:
-        data = run_tasks(tasks, _progress(progress, label))
+        data = run_tasks(tasks, progress_reporter(progress, label))
     results = {}
     for i, (name, sc) in enumerate(scenarios.items()):
         results[name] = Results.combine(sc, data[i * n:(i + 1) * n])

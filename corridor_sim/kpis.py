@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .engine.recorder import DELIVERED, IN_SYSTEM, REJECTED, ReplicationData
+from .records import DELIVERED, IN_SYSTEM, REJECTED, ReplicationData
 
 __all__ = ["queue_profile", "replication_kpis", "shipment_arrays"]
 

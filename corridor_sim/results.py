@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from ._files import staged_folder
-from .engine.recorder import DELIVERED, REJECTED, ReplicationData
 from .kpis import replication_kpis, shipment_arrays
+from .records import DELIVERED, REJECTED, ReplicationData
 from .scenario.loader import to_yaml
 from .scenario.schema import Scenario
 from .stats import mean_ci

@@ -17,7 +17,7 @@ import pandas as pd
 from .stats import mser5
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .engine.recorder import ReplicationData
+    from .records import ReplicationData
     from .results import Results
 
 __all__ = ["MIN_DAYS", "WarmupWarning", "binned_queue", "check_warmup", "daily_series",

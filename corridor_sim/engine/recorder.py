@@ -7,14 +7,12 @@ object per event. Tables are built once, at the end, from these columns.
 from __future__ import annotations
 
 from array import array
-from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["DELIVERED", "IN_SYSTEM", "REJECTED", "Recorder", "ReplicationData"]
+from ..records import DELIVERED, IN_SYSTEM, REJECTED, ReplicationData
 
-IN_SYSTEM, DELIVERED, REJECTED = 0, 1, 2
-"""Shipment status codes."""
+__all__ = ["DELIVERED", "IN_SYSTEM", "REJECTED", "Recorder", "ReplicationData"]
 
 
 class Recorder:
@@ -118,40 +116,3 @@ class Recorder:
             dtype = np.dtype(col.typecode)
             out[name] = np.frombuffer(col, dtype=dtype) if len(col) else np.empty(0, dtype)
         return out
-
-
-@dataclass
-class ReplicationData:
-    """Everything one replication produced, as plain arrays and small tables (picklable).
-
-    Attributes
-    ----------
-    replication : int
-        Replication number.
-    seed : int
-        Base seed.
-    horizon_hours, warmup_hours : float
-        Run length and warm-up [h].
-    start : str
-        ISO date-time of model time 0 (UTC).
-    nodes : list of str
-        Node names; node indices in the columns refer to this list.
-    flows : dict of str to list
-        One entry per demand flow: ``origin``, ``destination``, ``commodity``, ``units``,
-        ``unit``, ``route``, ``green``, ``shelf_life_hours``.
-    stations : dict of str to list
-        One entry per server group: ``node`` (index), ``role``, ``servers``, ``open_hours``
-        (open server-window hours within [warm-up, horizon], per server).
-    columns : dict of str to numpy.ndarray
-        The recorder's columns (see :class:`Recorder`).
-    """
-
-    replication: int
-    seed: int
-    horizon_hours: float
-    warmup_hours: float
-    start: str
-    nodes: list[str]
-    flows: dict[str, list]
-    stations: dict[str, list]
-    columns: dict[str, np.ndarray] = field(repr=False)
