@@ -17,6 +17,7 @@ from typing import Any
 
 from .errors import Problem, ScenarioError
 from .records import ReplicationData
+from .replication import run_replication
 from .scenario.schema import Scenario
 
 __all__ = ["DASK_ADDRESS_ENV", "EXECUTORS", "Progress", "RunTasks", "Task", "execute",
@@ -33,10 +34,6 @@ DASK_ADDRESS_ENV = "CORRIDOR_SIM_DASK_ADDRESS"
 """Environment variable with the address of a Dask scheduler (``tcp://host:8786``)."""
 
 
-def _simulate_task(task: Task) -> ReplicationData:
-    from .engine import simulate
-
-    return simulate(*task)
 
 
 # --------------------------------------------------------------------------- executors
@@ -45,7 +42,7 @@ def _simulate_task(task: Task) -> ReplicationData:
 def _run_serial(tasks: list[Task], progress: Progress | None) -> list[ReplicationData]:
     out = []
     for i, task in enumerate(tasks):
-        out.append(_simulate_task(task))
+        out.append(run_replication(task))
         if progress:
             progress(i + 1, len(tasks))
     return out
@@ -57,7 +54,7 @@ def _processes(workers: int) -> RunTasks:
             return _run_serial(tasks, progress)
         out: list[ReplicationData | None] = [None] * len(tasks)
         with ProcessPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
-            futures = {pool.submit(_simulate_task, t): i for i, t in enumerate(tasks)}
+            futures = {pool.submit(run_replication, t): i for i, t in enumerate(tasks)}
             for done, fut in enumerate(as_completed(futures), 1):
                 out[futures[fut]] = fut.result()
                 if progress:
@@ -73,7 +70,7 @@ def _dask(client: Any) -> RunTasks:
     def run_tasks(tasks: list[Task], progress: Progress | None) -> list[ReplicationData]:
         if not tasks:
             return []
-        futures = client.map(_simulate_task, tasks, pure=False)
+        futures = client.map(run_replication, tasks, pure=False)
         index = {f.key: i for i, f in enumerate(futures)}
         out: list[ReplicationData | None] = [None] * len(tasks)
         try:
