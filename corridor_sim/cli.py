@@ -54,8 +54,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="add replications until this KPI's 95%% CI half-width is at most "
                    "VALUE (in the KPI's unit); repeatable")
     r.add_argument("--tables", choices=("first", "all", "none"), default="first",
-                   help="per-shipment tables: shipments of the first replication (default), "
-                   "shipments and visits of all, or none; KPIs cover every replication")
+                   help="raw shipment and visit tables: of the first replication (default), "
+                   "of all, or none; KPIs, series and plots cover every replication")
+    r.add_argument("--table-format", choices=("parquet", "csv"), default="parquet",
+                   help="file format of the raw tables (default parquet)")
     r.add_argument("--max-replications", type=int, default=200,
                    help="cap on replications with --target-halfwidth (default 200)")
 
@@ -216,7 +218,8 @@ def _kpi_table(res) -> str:  # noqa: ANN001 - Results
 
 def _run_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     return {"replications": args.replications, "seed": args.seed, "workers": args.workers,
-            "executor": args.executor, "address": args.address, "progress": not args.quiet}
+            "executor": args.executor, "address": args.address,
+            "progress": False if args.quiet else None}
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -227,8 +230,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     targets = parse_target(args.target_halfwidth)
     out = args.out or Path("results") / scenario.name
     res = _with_warnings(lambda: run(scenario, **_run_kwargs(args), target_halfwidth=targets,
-                                     max_replications=args.max_replications))
-    res.to_dir(out, plots=not args.no_plots, tables=args.tables)
+                                     max_replications=args.max_replications,
+                                     keep=args.tables))
+    res.to_dir(out, plots=not args.no_plots, tables=args.tables,
+               table_format=args.table_format)
     if not args.quiet:
         print(f"\n{scenario.name}: {res.replications} replications of "
               f"{scenario.horizon_days:g} days (warm-up {scenario.warmup_days:g}); "

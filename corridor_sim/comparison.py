@@ -19,10 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._files import staged_folder
 from .errors import Problem, ScenarioError
 from .results import Results
-from .scenario.loader import to_yaml
 from .scenario.references import suggest
 from .scenario.schema import Scenario
 from .stats import mean_ci, paired_diff, welch_diff
@@ -221,53 +219,32 @@ class Comparison:
 
     # -- files --------------------------------------------------------------------------
     def to_dir(self, path: str | Path, *, plots: bool = True, report: bool = True) -> Path:
-        """Write the comparison into a folder (created if needed).
+        """Write the comparison into a folder; see :func:`corridor_sim.rundir.write_comparison`."""
+        from .rundir import write_comparison
 
-        Files: ``comparison.csv`` (:meth:`table`), ``kpis.csv`` (every KPI per scenario and
-        replication), ``settings_diff.csv``, ``points.csv`` (sweeps), one resolved
-        ``scenario-<name>.yaml`` per scenario and, with ``plots``, ``throughput.png`` (grouped
-        bars) and ``differences.png`` (forest plot), and with ``report`` the self-contained
-        ``report.html``. Everything is written to a temporary folder first.
+        return write_comparison(self, path, plots=plots, report=report)
 
-        Parameters
-        ----------
-        path : str or Path
-            Output folder.
-        plots : bool, default True
-            Draw the PNG plots.
-        report : bool, default True
-            Write ``report.html``.
+    @classmethod
+    def from_dir(cls, path: str | Path) -> Comparison:
+        """Load a comparison folder; see :func:`corridor_sim.rundir.read_comparison`."""
+        from .rundir import read_comparison
 
-        Returns
-        -------
-        Path
-            The folder.
-        """
-        with staged_folder(path) as tmp:
-            self.table().to_csv(tmp / "comparison.csv")
-            kpis = pd.concat({n: r.kpis for n, r in self.results.items()}, names=["scenario"])
-            kpis.to_csv(tmp / "kpis.csv")
-            self.settings_diff().to_csv(tmp / "settings_diff.csv")
-            if self.points is not None:
-                self.points.to_csv(tmp / "points.csv")
-            used: set[str] = set()
-            for name, res in self.results.items():
-                slug = _slug(name, used)
-                (tmp / f"scenario-{slug}.yaml").write_text(to_yaml(res.scenario),
-                                                           encoding="utf-8")
-            if plots:
-                from . import plot
-
-                plot.save_comparison_plots(self, tmp)
-            if report:
-                from .report import comparison_report
-
-                (tmp / "report.html").write_text(comparison_report(self, plots=plots),
-                                                 encoding="utf-8")
-        return Path(path)
+        return read_comparison(path)
 
 
-def _slug(name: str, used: set[str]) -> str:
+def scenario_slug(name: str, used: set[str]) -> str:
+    """A file-name-safe, unique form of a scenario name (``used`` collects those given).
+
+    Parameters
+    ----------
+    name : str
+    used : set of str
+        Slugs already given; the new one is added.
+
+    Returns
+    -------
+    str
+    """
     base = re.sub(r"[^A-Za-z0-9_.=-]+", "_", name).strip("_")[:80] or "scenario"
     slug, i = base, 2
     while slug in used:
@@ -340,7 +317,8 @@ def _named(scenarios: Mapping[str, Scenario | str | Path] | Sequence[Scenario | 
 
 def _run_many(scenarios: dict[str, Scenario], replications: int | None, seed: int | None,
               workers: int, executor: Any, address: str | None, progress: Any, label: str,
-              points: pd.DataFrame | None = None, warmup_check: bool = True) -> Comparison:
+              points: pd.DataFrame | None = None, warmup_check: bool = True,
+              keep: str = "none") -> Comparison:
     from .executors import executor_session, progress_reporter
     from .experiment import replication_tasks, warn_warmup
 
@@ -352,7 +330,7 @@ def _run_many(scenarios: dict[str, Scenario], replications: int | None, seed: in
     s = ref.seed if seed is None else seed
     tasks = []
     for sc in scenarios.values():
-        tasks += replication_tasks(sc, n, s)
+        tasks += replication_tasks(sc, n, s, keep)
     with executor_session(executor, workers=workers, address=address) as run_tasks:
         data = run_tasks(tasks, progress_reporter(progress, label))
     results = {}
@@ -366,7 +344,8 @@ def _run_many(scenarios: dict[str, Scenario], replications: int | None, seed: in
 def compare(scenarios: Mapping[str, Scenario | str | Path] | Sequence[Scenario | str | Path],
             *, replications: int | None = None, seed: int | None = None, workers: int = 1,
             executor: str | Any | None = None, address: str | None = None,
-            progress: Any = False, warmup_check: bool = True) -> Comparison:
+            progress: Any = None, warmup_check: bool = True, keep: str = "none"
+            ) -> Comparison:
     """Run scenarios with common random numbers and compare them with the first.
 
     Parameters
@@ -384,8 +363,12 @@ def compare(scenarios: Mapping[str, Scenario | str | Path] | Sequence[Scenario |
         Where replications run; see :func:`corridor_sim.experiment.executor_session`.
     address : str, optional
         Address of a running Dask scheduler.
-    progress : bool or callable, default False
-        ``True`` shows a progress bar over all replications of all scenarios.
+    progress : bool or callable, optional
+        ``True`` shows a progress bar over all replications of all scenarios, ``False`` none;
+        default a bar where a person watches (notebook, terminal), none in CI or a pipe.
+    keep : {"none", "first", "all"}, default "none"
+        Which replications of each scenario keep their raw tables (see
+        :func:`corridor_sim.run`).
     warmup_check : bool, default True
         Warn when a scenario's warm-up looks too short (see :func:`corridor_sim.run`).
 
@@ -407,7 +390,7 @@ def compare(scenarios: Mapping[str, Scenario | str | Path] | Sequence[Scenario |
     """
     named = _named(scenarios)
     return _run_many(named, replications, seed, workers, executor, address, progress,
-                     "compare", warmup_check=warmup_check)
+                     "compare", warmup_check=warmup_check, keep=keep)
 
 
 def point_name(values: Mapping[str, Any]) -> str:
@@ -441,7 +424,8 @@ def _scalar_text(v: Any) -> str:
 def sweep(scenario: Scenario | str | Path, factors: Mapping[str, Sequence[Any]], *,
           replications: int | None = None, seed: int | None = None, workers: int = 1,
           executor: str | Any | None = None, address: str | None = None,
-          progress: Any = False, warmup_check: bool = True) -> Comparison:
+          progress: Any = None, warmup_check: bool = True, keep: str = "none"
+          ) -> Comparison:
     """Run the full factorial of some settings, with common random numbers.
 
     Parameters
@@ -451,7 +435,7 @@ def sweep(scenario: Scenario | str | Path, factors: Mapping[str, Sequence[Any]],
     factors : dict of str to list
         Dotted setting path (as for :meth:`Scenario.with_changes`) → values to try. Every
         combination is run; the first (each setting's first value) is the reference.
-    replications, seed, workers, executor, address, progress, warmup_check
+    replications, seed, workers, executor, address, progress, warmup_check, keep
         As in :func:`compare`.
 
     Returns
@@ -507,4 +491,4 @@ def sweep(scenario: Scenario | str | Path, factors: Mapping[str, Sequence[Any]],
     points = pd.DataFrame.from_dict(rows, orient="index", columns=list(factors))
     points.index.name = "point"
     return _run_many(scenarios, replications, seed, workers, executor, address, progress,
-                     "sweep", points=points, warmup_check=warmup_check)
+                     "sweep", points=points, warmup_check=warmup_check, keep=keep)

@@ -22,6 +22,7 @@ from .executors import (
     executor_session,
     progress_reporter,
 )
+from .replication import KEEP
 from .results import Results
 from .scenario.loader import load_scenario
 from .scenario.schema import Scenario
@@ -39,8 +40,9 @@ class PrecisionWarning(UserWarning):
 
 
 def replication_tasks(scenario: Scenario, replications: int | None = None,
-                      seed: int | None = None) -> list[Task]:
-    """List the ``(scenario, replication, seed)`` tasks of a run.
+                      seed: int | None = None, keep: str = "none", first: int = 0
+                      ) -> list[Task]:
+    """List the ``(scenario, replication, seed, keep)`` tasks of a run.
 
     Parameters
     ----------
@@ -49,11 +51,16 @@ def replication_tasks(scenario: Scenario, replications: int | None = None,
         Default: the scenario's ``replications``.
     seed : int, optional
         Default: the scenario's ``seed``.
+    keep : {"none", "first", "all"}, default "none"
+        Which replications bring back their raw shipment and visit columns.
+    first : int, default 0
+        Number of the first replication (a later batch of the same run starts after the
+        earlier ones).
 
     Returns
     -------
     list of tuple
-        Replications numbered ``0 … n-1``, all with the same base seed.
+        Replications numbered ``first … first+n-1``, all with the same base seed.
     """
     n = scenario.replications if replications is None else replications
     s = scenario.seed if seed is None else seed
@@ -62,9 +69,15 @@ def replication_tasks(scenario: Scenario, replications: int | None = None,
         problems.append(Problem("replications", f"must be an integer ≥ 1, got {n!r}"))
     if isinstance(s, bool) or not isinstance(s, int) or s < 0:
         problems.append(Problem("seed", f"must be an integer ≥ 0, got {s!r}"))
+    if keep not in KEEP:
+        from .scenario.references import suggest
+
+        problems.append(Problem("keep", f"must be one of {', '.join(KEEP)}, got {keep!r}"
+                                + suggest(str(keep), list(KEEP))))
     if problems:
         raise ScenarioError(problems)
-    return [(scenario, r, s) for r in range(n)]
+    return [(scenario, r, s, keep == "all" or (keep == "first" and r == 0))
+            for r in range(first, first + n)]
 
 
 # --------------------------------------------------------------------------- run
@@ -145,7 +158,8 @@ def replications_needed(results: Results, target_halfwidth: Mapping[str, float],
 
 def run(scenario: Scenario | str | Path, *, replications: int | None = None,
         seed: int | None = None, workers: int = 1, executor: str | Any | None = None,
-        address: str | None = None, progress: Progress | bool = False,
+        address: str | None = None, progress: Progress | bool | None = None,
+        keep: str = "none",
         target_halfwidth: Mapping[str, float] | None = None,
         max_replications: int = DEFAULT_MAX_REPLICATIONS,
         warmup_check: bool = True) -> Results:
@@ -167,8 +181,16 @@ def run(scenario: Scenario | str | Path, *, replications: int | None = None,
     address : str, optional
         Address of a running Dask scheduler; default ``$CORRIDOR_SIM_DASK_ADDRESS``, else a
         local cluster.
-    progress : bool or callable, default False
-        ``True`` shows a progress bar; a callable gets ``(done, total)`` per batch.
+    progress : bool or callable, optional
+        ``True`` shows a progress bar, ``False`` none; a callable gets ``(done, total)`` per
+        batch. Default: a bar where a person watches (a notebook or a terminal), none in CI
+        or when output is piped.
+    keep : {"none", "first", "all"}, default "none"
+        Which replications keep their raw shipment and visit tables
+        (:attr:`Results.shipments`, :attr:`Results.visits`): none, replication 0, or all.
+        Every KPI, summary, series and plot is available without them; a year of the baseline
+        holds about a million shipments and two million visits (about 160 MB) per replication
+        kept.
     target_halfwidth : dict of str to float, optional
         KPI name → largest acceptable 95% CI half-width (in the KPI's unit, e.g.
         ``{"border.wait_hours.mean": 0.1}`` [h]). Replications are added (numbered on from the
@@ -195,7 +217,7 @@ def run(scenario: Scenario | str | Path, *, replications: int | None = None,
     True
     """
     sc = _as_scenario(scenario)
-    tasks = replication_tasks(sc, replications, seed)
+    tasks = replication_tasks(sc, replications, seed, keep)
     targets = _check_targets(target_halfwidth, max_replications, len(tasks))
     report = progress_reporter(progress, sc.name)
     with executor_session(executor, workers=workers, address=address) as run_tasks:
@@ -212,8 +234,8 @@ def run(scenario: Scenario | str | Path, *, replications: int | None = None,
                               f"{_halfwidths(res, targets)}", PrecisionWarning, stacklevel=2)
                 break
             more = min(max_replications, need, 4 * n)
-            seed_ = tasks[0][2]
-            data = data + run_tasks([(sc, r, seed_) for r in range(n, more)], report)
+            data = data + run_tasks(replication_tasks(sc, more - n, tasks[0][2], keep, first=n),
+                                    report)
             res = Results.combine(sc, data)
     if warmup_check:
         warn_warmup(res)

@@ -1,30 +1,102 @@
 """One replication, run where the executor runs it: simulate, then reduce to what is kept.
 
 :func:`run_replication` is the task every executor runs. It simulates one replication and,
-before returning, reduces the recorded columns to KPI values and binned series, so that what
-travels back to the parent (and stays there) does not grow with the length of the run.
+before returning, reduces the recorded columns to KPI values, binned series and lead-time
+quantiles (:class:`ReplicationOutcome`, a few hundred kilobytes), so that what travels back to
+the parent and stays there does not grow with the number of shipments. The raw columns come
+back only when the task asks for them (``keep``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .kpis import replication_kpis
 from .records import ReplicationData
 from .scenario.schema import Scenario
+from .series import BinnedSeries, binned_series, lead_time_quantiles
 
-__all__ = ["run_replication"]
+__all__ = ["KEEP", "ReplicationOutcome", "reduce", "run_replication"]
+
+KEEP = ("none", "first", "all")
+"""Choices of which replications keep their raw shipment and visit columns."""
 
 
-def run_replication(task: tuple[Scenario, int, int]) -> ReplicationData:
-    """Run one ``(scenario, replication, seed)`` task.
+@dataclass
+class ReplicationOutcome:
+    """What one replication leaves behind once reduced (picklable, small).
+
+    Attributes
+    ----------
+    replication : int
+        Replication number.
+    seed : int
+        Base seed of the run.
+    start : str
+        ISO date-time of model time 0 (UTC).
+    horizon_hours, warmup_hours : float
+        Run length and warm-up [h].
+    kpis : dict of str to float
+        Every KPI of the replication (:func:`corridor_sim.kpis.replication_kpis`).
+    series : BinnedSeries
+        Throughput and queue per node and time bin.
+    lead_times : dict of str to (int, numpy.ndarray)
+        Commodity → (shipments delivered after the warm-up, lead-time quantiles [h]).
+    data : ReplicationData or None
+        The raw recorded columns, only when the task kept them.
+    """
+
+    replication: int
+    seed: int
+    start: str
+    horizon_hours: float
+    warmup_hours: float
+    kpis: dict[str, float]
+    series: BinnedSeries = field(repr=False)
+    lead_times: dict[str, tuple[int, np.ndarray]] = field(repr=False)
+    data: ReplicationData | None = field(default=None, repr=False)
+
+
+def reduce(data: ReplicationData, keep: bool = False,
+           bin_hours: float | None = None) -> ReplicationOutcome:
+    """Reduce one replication's records to its outcome.
+
+    Parameters
+    ----------
+    data : ReplicationData
+    keep : bool, default False
+        Keep the raw columns in the outcome.
+    bin_hours : float, optional
+        Width of the series' bins [h]; default :func:`corridor_sim.series.default_bin_hours`.
+
+    Returns
+    -------
+    ReplicationOutcome
+    """
+    return ReplicationOutcome(
+        replication=data.replication, seed=data.seed, start=data.start,
+        horizon_hours=data.horizon_hours, warmup_hours=data.warmup_hours,
+        kpis=replication_kpis(data), series=binned_series(data, bin_hours),
+        lead_times=lead_time_quantiles(data), data=data if keep else None)
+
+
+def run_replication(task: tuple) -> ReplicationOutcome:
+    """Run one task: ``(scenario, replication, seed)`` or ``(scenario, replication, seed, keep)``.
 
     Parameters
     ----------
     task : tuple
-        ``(scenario, replication, seed)``.
+        The scenario, the replication number, the base seed and, optionally, whether to keep
+        the raw columns (default False).
 
     Returns
     -------
-    ReplicationData
+    ReplicationOutcome
     """
     from .engine import simulate
 
-    return simulate(*task)
+    scenario: Scenario = task[0]
+    keep = bool(task[3]) if len(task) > 3 else False
+    return reduce(simulate(scenario, task[1], task[2]), keep)

@@ -129,7 +129,7 @@ def key_kpis(names: list[str]) -> list[str]:
 
 def _settings(results: Results) -> pd.DataFrame:
     sc = results.scenario
-    seed = results.data[0].seed if results.data else sc.seed
+    seed = results.seed
     rows = {"start": str(sc.start), "horizon [days]": sc.horizon_days,
             "warm-up [days]": sc.warmup_days, "replications": results.replications,
             "seed": seed, "nodes": len(sc.nodes), "links": len(sc.links),

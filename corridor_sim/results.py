@@ -1,23 +1,36 @@
-"""Results of a set of replications: tables, KPI summary with confidence intervals, files."""
+"""Results of a set of replications: KPI summary with confidence intervals, series, tables.
+
+A :class:`Results` holds one :class:`~corridor_sim.replication.ReplicationOutcome` per
+replication — KPI values, binned series and lead-time quantiles, reduced where the replication
+ran — and the raw shipment and visit columns only of the replications that were asked to keep
+them (``keep=`` in :func:`corridor_sim.run`). Its memory therefore does not grow with the
+number of shipments, and only slowly (a few hundred kilobytes each) with the number of
+replications. Writing and reading run folders lives in :mod:`corridor_sim.rundir`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ._files import staged_folder
-from .kpis import replication_kpis, shipment_arrays
+from .kpis import shipment_arrays
 from .records import DELIVERED, REJECTED, ReplicationData
-from .scenario.loader import to_yaml
+from .replication import ReplicationOutcome, reduce
 from .scenario.schema import Scenario
+from .series import UNITS, pooled_box_stats
 from .stats import mean_ci
 
-__all__ = ["Results"]
+__all__ = ["NoTablesError", "Results"]
 
 _STATUS = np.array(["in_system", "delivered", "rejected"], dtype=object)
+
+
+class NoTablesError(ValueError):
+    """Raw shipment or visit tables were asked for, but no replication kept them."""
 
 
 class Results:
@@ -27,102 +40,125 @@ class Results:
     ----------
     scenario : Scenario
         The scenario that was run.
-    replications : list of ReplicationData
-        What each replication recorded.
+    replications : iterable of ReplicationOutcome or ReplicationData
+        What each replication left; raw ``ReplicationData`` is reduced here and kept.
+    tables : dict of str to callable, optional
+        Loaders of raw tables read back from a run folder (``"shipments"``, ``"visits"``).
 
     Attributes
     ----------
     scenario : Scenario
-    data : list of ReplicationData
+    outcomes : list of ReplicationOutcome
         Sorted by replication number.
     """
 
-    def __init__(self, scenario: Scenario, replications: list[ReplicationData]) -> None:
+    def __init__(self, scenario: Scenario,
+                 replications: Iterable[ReplicationOutcome | ReplicationData], *,
+                 tables: dict | None = None) -> None:
         self.scenario = scenario
-        self.data = sorted(replications, key=lambda d: d.replication)
+        outcomes = [r if isinstance(r, ReplicationOutcome) else reduce(r, keep=True)
+                    for r in replications]
+        self.outcomes = sorted(outcomes, key=lambda o: o.replication)
+        self._tables = dict(tables or {})
         self._throughput: dict[tuple[str, str], pd.DataFrame] = {}
 
     @classmethod
-    def combine(cls, scenario: Scenario, replications: list[ReplicationData]) -> Results:
+    def combine(cls, scenario: Scenario,
+                replications: Iterable[ReplicationOutcome | ReplicationData]) -> Results:
         """Gather replications run separately (in any order) into one ``Results``."""
         return cls(scenario, list(replications))
 
+    @classmethod
+    def from_dir(cls, path: str | Path) -> Results:
+        """Load a run folder written by :meth:`to_dir` or ``corridor-sim run``.
+
+        See :func:`corridor_sim.rundir.read_run`.
+        """
+        from .rundir import read_run
+
+        return read_run(path)
+
     def __repr__(self) -> str:
-        return (f"<Results {self.scenario.name!r}: {len(self.data)} replications of "
+        return (f"<Results {self.scenario.name!r}: {self.replications} replications of "
                 f"{self.scenario.horizon_days:g} days>")
 
     @property
     def replications(self) -> int:
         """Number of replications."""
-        return len(self.data)
+        return len(self.outcomes)
 
-    # -- tables -------------------------------------------------------------------------
+    @property
+    def seed(self) -> int:
+        """Base seed of the run."""
+        return self.outcomes[0].seed if self.outcomes else self.scenario.seed
+
+    @property
+    def data(self) -> list[ReplicationData]:
+        """Raw recorded columns of the replications that kept them (``keep=``), in order."""
+        return [o.data for o in self.outcomes if o.data is not None]
+
+    @property
+    def kept(self) -> list[int]:
+        """Numbers of the replications whose raw tables are available."""
+        if self._tables:
+            return list(self._tables.get("replications", []))
+        return [o.replication for o in self.outcomes if o.data is not None]
+
+    # -- raw tables ---------------------------------------------------------------------
+    def _raw(self, name: str) -> list[ReplicationData]:
+        data = self.data
+        if not data:
+            raise NoTablesError(
+                f"no replication of {self.scenario.name!r} kept its raw {name} table: run "
+                "with keep='first' (replication 0) or keep='all' (cs.run), or --tables "
+                "first/all (corridor-sim run); every KPI, summary, series and plot is "
+                "available without them")
+        return data
+
     @cached_property
     def shipments(self) -> pd.DataFrame:
-        """One row per shipment per replication (see the result contract in DESIGN §8).
+        """One row per shipment of each replication that kept its tables (``keep=``).
 
-        Columns: ``replication``, ``shipment_id``, ``commodity``, ``origin``, ``destination``,
-        ``units``, ``unit``, ``route``, ``created_hours``, ``delivered_hours`` (NaN unless
-        delivered), ``lead_time_hours``, ``spoiled``, ``status`` (delivered / in_system /
-        rejected), ``rejected_at`` (node, or empty).
+        Columns (the result contract, DESIGN §8): ``replication``, ``shipment_id``,
+        ``commodity``, ``origin``, ``destination``, ``units``, ``unit``, ``route``,
+        ``created_hours``, ``delivered_hours`` (NaN unless delivered), ``lead_time_hours``,
+        ``spoiled``, ``status`` (delivered / in_system / rejected), ``rejected_at`` (node, or
+        empty).
+
+        Raises
+        ------
+        NoTablesError
+            When no replication kept its tables.
         """
-        frames = []
-        for d in self.data:
-            sh = shipment_arrays(d)
-            flow = sh["flow"]
-            f = {k: np.asarray(v, dtype=object) for k, v in d.flows.items()}
-            status = sh["status"]
-            nodes = np.asarray([*d.nodes, ""], dtype=object)
-            frames.append(pd.DataFrame({
-                "replication": np.full(flow.size, d.replication),
-                "shipment_id": np.arange(flow.size),
-                "commodity": f["commodity"][flow], "origin": f["origin"][flow],
-                "destination": f["destination"][flow], "units": sh["units"],
-                "unit": f["unit"][flow], "route": f["route"][flow],
-                "created_hours": sh["created"],
-                "delivered_hours": np.where(status == DELIVERED, sh["end"], np.nan),
-                "lead_time_hours": sh["lead"], "spoiled": sh["spoiled"],
-                "status": _STATUS[status],
-                "rejected_at": nodes[np.where(status == REJECTED, d.columns["s_node"], -1)],
-            }))
-        out = pd.concat(frames, ignore_index=True)
-        for col in ("commodity", "origin", "destination", "unit", "route", "status",
-                    "rejected_at"):
-            out[col] = out[col].astype("category")
-        return out
+        if "shipments" in self._tables:
+            return self._tables["shipments"]()
+        return pd.concat([shipments_frame(d) for d in self._raw("shipments")],
+                         ignore_index=True).pipe(_categories, _SHIPMENT_CATEGORIES)
 
     @cached_property
     def visits(self) -> pd.DataFrame:
-        """One row per shipment per facility node passed, per replication.
+        """One row per shipment per facility node passed, per replication that kept its tables.
 
         Columns: ``replication``, ``shipment_id``, ``node``, ``commodity``, ``arrived_hours``,
         ``started_hours``, ``departed_hours``, ``wait_hours`` (= started − arrived). Visits
         still open at the end of the run have NaN start and/or departure.
-        """
-        frames = []
-        for d in self.data:
-            c = d.columns
-            sid = c["v_sid"]
-            commodity = np.asarray(d.flows["commodity"], dtype=object)[c["s_flow"][sid]]
-            frames.append(pd.DataFrame({
-                "replication": np.full(sid.size, d.replication),
-                "shipment_id": sid,
-                "node": np.asarray(d.nodes, dtype=object)[c["v_node"]],
-                "commodity": commodity,
-                "arrived_hours": c["v_arrived"], "started_hours": c["v_started"],
-                "departed_hours": c["v_departed"],
-                "wait_hours": c["v_started"] - c["v_arrived"],
-            }))
-        out = pd.concat(frames, ignore_index=True)
-        out["node"] = out["node"].astype("category")
-        out["commodity"] = out["commodity"].astype("category")
-        return out
 
+        Raises
+        ------
+        NoTablesError
+            When no replication kept its tables.
+        """
+        if "visits" in self._tables:
+            return self._tables["visits"]()
+        return pd.concat([visits_frame(d) for d in self._raw("visits")],
+                         ignore_index=True).pipe(_categories, ("node", "commodity"))
+
+    # -- KPIs ---------------------------------------------------------------------------
     @cached_property
     def kpis(self) -> pd.DataFrame:
         """KPI values per replication: one row per replication, one column per KPI."""
-        rows = {d.replication: replication_kpis(d) for d in self.data}
-        frame = pd.DataFrame.from_dict(rows, orient="index")
+        frame = pd.DataFrame.from_dict({o.replication: o.kpis for o in self.outcomes},
+                                       orient="index")
         frame.index.name = "replication"
         return frame
 
@@ -142,6 +178,7 @@ class Results:
         rows = {k: mean_ci(self.kpis[k].to_numpy(), confidence) for k in self.kpis.columns}
         out = pd.DataFrame.from_dict(rows, orient="index",
                                      columns=["mean", "std", "ci_low", "ci_high", "n"])
+        out["n"] = out["n"].astype(int)
         out.index.name = "kpi"
         return out
 
@@ -155,8 +192,7 @@ class Results:
             ``throughput_per_day``, ``vehicles_per_day``, ``queue_length.max``.
         """
         means = self.kpis.mean()
-        d = self.data[0]
-        nodes = [n for n in d.nodes if f"{n}.wait_hours.mean" in means.index]
+        nodes = [n for n in self.scenario.nodes if f"{n}.wait_hours.mean" in means.index]
         rows = {}
         for node in nodes:
             prefix = f"{node}."
@@ -165,13 +201,116 @@ class Results:
         out.index.name = "node"
         return out
 
+    # -- series -------------------------------------------------------------------------
+    @property
+    def start(self) -> pd.Timestamp:
+        """Model time 0 (UTC)."""
+        return pd.Timestamp(self.outcomes[0].start)
+
+    @property
+    def bin_hours(self) -> float:
+        """Width of the stored series' bins [h] (1 h up to 120 days, else 24 h)."""
+        return self.outcomes[0].series.bin_hours
+
+    def _series_nodes(self) -> list[str]:
+        return sorted({n for o in self.outcomes for n in o.series.nodes})
+
+    def _stacked(self, attr: str, nodes: list[str], extra: int = 0) -> np.ndarray:
+        """Per-replication series on a common node axis: (replications, bins, nodes + extra…)."""
+        first = getattr(self.outcomes[0].series, attr)
+        shape = (len(self.outcomes), first.shape[0], len(nodes) + extra, *first.shape[2:])
+        out = np.zeros(shape)
+        where = {n: j for j, n in enumerate(nodes)}
+        for r, o in enumerate(self.outcomes):
+            arr = getattr(o.series, attr)
+            cols = [where[n] for n in o.series.nodes] + list(range(len(nodes),
+                                                                  len(nodes) + extra))
+            out[r][:, cols] = arr
+        return out
+
+    def queue_bins(self, node: str, bin_hours: float | None = None
+                   ) -> tuple[pd.DatetimeIndex, np.ndarray]:
+        """Time-average number waiting at a node per bin, per replication.
+
+        Parameters
+        ----------
+        node : str
+            A facility node.
+        bin_hours : float, optional
+            Bin width [h], a multiple of :attr:`bin_hours`; default the stored bins.
+
+        Returns
+        -------
+        index : pandas.DatetimeIndex
+            Bin starts (UTC).
+        values : numpy.ndarray
+            Shape ``(replications, bins)`` [shipments].
+        """
+        nodes = self._series_nodes()
+        if node not in nodes:
+            raise KeyError(node)
+        arr = self._stacked("queue", nodes)[:, :, nodes.index(node)]
+        s = self.outcomes[0].series
+        edges = s.edges
+        factor = _factor(bin_hours, s.bin_hours)
+        if factor > 1:
+            n = arr.shape[1] // factor * factor
+            arr = arr[:, :n].reshape(arr.shape[0], -1, factor).mean(axis=2)
+            edges = edges[:n + 1:factor]
+        return self.start + pd.to_timedelta(edges[:-1], unit="h"), arr
+
+    def daily_series(self) -> list[dict[str, np.ndarray]]:
+        """Daily throughput [units/day] and mean queue [shipments] per node, per replication.
+
+        The series MSER-5 reads (:mod:`corridor_sim.warmup`): whole days from model time 0
+        (a last, incomplete day is dropped), keys ``"{node}.throughput_per_day"`` (TEU and
+        tonnes together, as units) and ``"{node}.queue_length"``.
+        """
+        out = []
+        for o in self.outcomes:
+            s = o.series
+            per = round(24.0 / s.bin_hours)
+            first = int(round(-s.first_edge_hours / s.bin_hours))  # bins before time 0
+            days = int(np.floor(o.horizon_hours / 24.0 + 1e-9))
+            tput = s.throughput[first:first + days * per, :len(s.nodes), :2].sum(axis=2)
+            queue = s.queue[first:first + days * per]
+            tput = tput.reshape(days, per, -1).sum(axis=1)
+            queue = queue.reshape(days, per, -1).mean(axis=1)
+            series = {}
+            for j, node in enumerate(s.nodes):
+                series[f"{node}.throughput_per_day"] = tput[:, j]
+                series[f"{node}.queue_length"] = queue[:, j]
+            out.append(series)
+        return out
+
+    def lead_time_stats(self) -> dict[str, dict]:
+        """Box-plot statistics of lead times per commodity, pooled over replications.
+
+        Shipments created after the warm-up and delivered; see
+        :func:`corridor_sim.series.pooled_box_stats`.
+
+        Returns
+        -------
+        dict of str to dict
+            Commodity → statistics for :meth:`matplotlib.axes.Axes.bxp`.
+        """
+        out = {}
+        for com in self.scenario.commodities:
+            parts = [o.lead_times[com] for o in self.outcomes if com in o.lead_times]
+            stats = pooled_box_stats(parts, label=com)
+            if stats is not None:
+                out[com] = stats
+        return out
+
     def throughput(self, freq: str = "D", unit: str = "teu") -> pd.DataFrame:
         """Units passing each facility node per period, averaged over replications.
 
         Parameters
         ----------
         freq : str, default "D"
-            A pandas period alias: ``"h"``, ``"D"``, ``"W"``, ``"MS"`` ….
+            A pandas period alias whose periods are whole bins of the stored series
+            (:attr:`bin_hours`): ``"h"`` for runs up to 120 days, ``"D"``, ``"W"``, ``"MS"`` …
+            for any run.
         unit : {"teu", "tonne", "shipments"}, default "teu"
             Count TEU (of commodities counted in TEU), tonnes (of those counted in tonnes),
             or shipments of every commodity.
@@ -182,7 +321,7 @@ class Results:
             Indexed by period start (UTC), one column per facility node plus ``delivered``
             (units reaching their destination); the whole run, warm-up included.
         """
-        if unit not in ("teu", "tonne", "shipments"):
+        if unit not in UNITS:
             raise ValueError(f"unit must be 'teu', 'tonne' or 'shipments', got {unit!r}")
         key = (freq, unit)
         if key not in self._throughput:
@@ -190,107 +329,109 @@ class Results:
         return self._throughput[key].copy()
 
     def _throughput_table(self, freq: str, unit: str) -> pd.DataFrame:
-        start = pd.Timestamp(self.data[0].start)
+        start = self.start
         end = start + pd.to_timedelta(self.scenario.horizon_hours, unit="h")
         index = pd.date_range(start.floor("D"), end, freq=freq, inclusive="left")
         if len(index) == 0 or index[0] > start:  # anchored periods (weeks): a first part-period
             index = index.insert(0, start.floor("D"))
         edges = ((index - start) / pd.Timedelta(hours=1)).to_numpy(dtype=float)
-        nodes = self.data[0].nodes
-        present = sorted({nodes[i] for d in self.data for i in np.unique(d.columns["v_node"])})
-        column = {nodes.index(n): j for j, n in enumerate(present)}
-        lookup = np.full(len(nodes), -1)
-        for i, j in column.items():
-            lookup[i] = j
-        acc = np.zeros(len(index) * (len(present) + 1))
-        for d in self.data:
-            sh = shipment_arrays(d)
-            if unit == "shipments":
-                weight = np.ones(sh["flow"].size)
-            else:
-                weight = np.where(sh["teu"] == (unit == "teu"), sh["units"], 0.0)
-            c = d.columns
-            dep = c["v_departed"]
-            ok = ~np.isnan(dep)
-            cols = np.concatenate([lookup[c["v_node"][ok]],
-                                   np.full(int((sh["status"] == DELIVERED).sum()),
-                                           len(present))])
-            times = np.concatenate([dep[ok], sh["end"][sh["status"] == DELIVERED]])
-            weights = np.concatenate([weight[c["v_sid"][ok]],
-                                      weight[sh["status"] == DELIVERED]])
-            rows = np.searchsorted(edges, times, side="right") - 1
-            inside = (rows >= 0) & (rows < len(index))
-            acc += np.bincount(rows[inside] * (len(present) + 1) + cols[inside],
-                               weights=weights[inside], minlength=acc.size)
-        table = pd.DataFrame(acc.reshape(len(index), len(present) + 1) / self.replications,
-                             index=index, columns=[*present, "delivered"])
+        s = self.outcomes[0].series
+        rel = (edges - s.first_edge_hours) / s.bin_hours
+        if not np.allclose(rel, np.round(rel), atol=1e-6):
+            raise ValueError(f"throughput per {freq!r} needs bins finer than the stored "
+                             f"{s.bin_hours:g} h ones (runs over 120 days keep daily bins); "
+                             "choose a period of whole bins, such as 'D', 'W' or 'MS'")
+        nodes = self._series_nodes()
+        arr = self._stacked("throughput", nodes, extra=1)[..., UNITS.index(unit)]
+        rows = np.searchsorted(edges, s.edges[:-1] + 1e-9, side="right") - 1
+        inside = (rows >= 0) & (rows < len(index))
+        acc = np.zeros((len(index), len(nodes) + 1))
+        np.add.at(acc, rows[inside], arr.sum(axis=0)[inside])
+        table = pd.DataFrame(acc / self.replications, index=index,
+                             columns=[*nodes, "delivered"])
         table = table[sorted(table.columns)]
         table.index.name = "period"
         return table
 
     # -- files --------------------------------------------------------------------------
     def to_dir(self, path: str | Path, *, plots: bool = True, report: bool = True,
-               tables: str = "first") -> Path:
-        """Write the results into a folder (created if needed).
+               tables: str | None = None, table_format: str = "parquet") -> Path:
+        """Write the results into a run folder; see :func:`corridor_sim.rundir.write_run`."""
+        from .rundir import write_run
 
-        Files: ``summary.csv``, ``kpis.csv`` (per replication), ``shipments.csv`` (or
-        ``.parquet`` when pyarrow is installed) and ``visits.csv``/``.parquet`` (see
-        ``tables``),
-        ``throughput.csv``, ``node_stats.csv``, ``scenario.yaml`` (the resolved scenario) and,
-        with ``plots``, ``throughput.png`` and ``lead_times.png``, and with ``report`` the
-        self-contained ``report.html``. Everything is written to a temporary folder first, so
-        a failure leaves no half-written results.
-
-        Parameters
-        ----------
-        path : str or Path
-            Output folder.
-        plots : bool, default True
-            Also draw the PNG plots (and embed plots in the report).
-        report : bool, default True
-            Also write ``report.html`` (see :mod:`corridor_sim.report`).
-        tables : {"first", "all", "none"}, default "first"
-            Which per-shipment tables to write: ``"first"`` the shipments of replication 0;
-            ``"all"`` the shipments and visits of every replication; ``"none"`` neither. A
-            year of the baseline holds about a million shipments and two million visits per
-            replication, so the default keeps the folder small; every KPI still covers all
-            replications, and ``scenario.yaml`` with the seed reproduces any replication.
-
-        Returns
-        -------
-        Path
-            The folder.
-        """
-        if tables not in ("first", "all", "none"):
-            raise ValueError(f"tables must be 'first', 'all' or 'none', got {tables!r}")
-        with staged_folder(path) as tmp:
-            self.summary().to_csv(tmp / "summary.csv")
-            self.kpis.to_csv(tmp / "kpis.csv")
-            self.node_stats().to_csv(tmp / "node_stats.csv")
-            self.throughput("D").to_csv(tmp / "throughput.csv")
-            if tables == "first":
-                _write_table(Results(self.scenario, self.data[:1]).shipments,
-                             tmp / "shipments")
-            elif tables == "all":
-                _write_table(self.shipments, tmp / "shipments")
-                _write_table(self.visits, tmp / "visits")
-            (tmp / "scenario.yaml").write_text(to_yaml(self.scenario), encoding="utf-8")
-            if plots:
-                from . import plot
-
-                plot.save_run_plots(self, tmp)
-            if report:
-                from .report import run_report
-
-                (tmp / "report.html").write_text(run_report(self, plots=plots),
-                                                 encoding="utf-8")
-        return Path(path)
+        return write_run(self, path, plots=plots, report=report, tables=tables,
+                         table_format=table_format)
 
 
-def _write_table(frame: pd.DataFrame, stem: Path) -> None:
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        frame.to_csv(stem.with_suffix(".csv"), index=False)
-    else:
-        frame.to_parquet(stem.with_suffix(".parquet"), index=False)
+def _factor(bin_hours: float | None, stored: float) -> int:
+    if bin_hours is None:
+        return 1
+    factor = bin_hours / stored
+    if factor < 1 - 1e-9 or abs(factor - round(factor)) > 1e-9:
+        raise ValueError(f"bin_hours must be a multiple of the stored bins ({stored:g} h), "
+                         f"got {bin_hours!r}")
+    return int(round(factor))
+
+
+_SHIPMENT_CATEGORIES = ("commodity", "origin", "destination", "unit", "route", "status",
+                        "rejected_at")
+
+
+def _categories(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
+    for col in columns:
+        frame[col] = frame[col].astype("category")
+    return frame
+
+
+def shipments_frame(d: ReplicationData) -> pd.DataFrame:
+    """The shipments table of one replication (object columns; see :attr:`Results.shipments`).
+
+    Parameters
+    ----------
+    d : ReplicationData
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    sh = shipment_arrays(d)
+    flow = sh["flow"]
+    f = {k: np.asarray(v, dtype=object) for k, v in d.flows.items()}
+    status = sh["status"]
+    nodes = np.asarray([*d.nodes, ""], dtype=object)
+    return pd.DataFrame({
+        "replication": np.full(flow.size, d.replication),
+        "shipment_id": np.arange(flow.size),
+        "commodity": f["commodity"][flow], "origin": f["origin"][flow],
+        "destination": f["destination"][flow], "units": sh["units"],
+        "unit": f["unit"][flow], "route": f["route"][flow],
+        "created_hours": sh["created"],
+        "delivered_hours": np.where(status == DELIVERED, sh["end"], np.nan),
+        "lead_time_hours": sh["lead"], "spoiled": sh["spoiled"],
+        "status": _STATUS[status],
+        "rejected_at": nodes[np.where(status == REJECTED, d.columns["s_node"], -1)],
+    })
+
+
+def visits_frame(d: ReplicationData) -> pd.DataFrame:
+    """The visits table of one replication (see :attr:`Results.visits`).
+
+    Parameters
+    ----------
+    d : ReplicationData
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    c = d.columns
+    sid = c["v_sid"]
+    return pd.DataFrame({
+        "replication": np.full(sid.size, d.replication),
+        "shipment_id": sid,
+        "node": np.asarray(d.nodes, dtype=object)[c["v_node"]],
+        "commodity": np.asarray(d.flows["commodity"], dtype=object)[c["s_flow"][sid]],
+        "arrived_hours": c["v_arrived"], "started_hours": c["v_started"],
+        "departed_hours": c["v_departed"],
+        "wait_hours": c["v_started"] - c["v_arrived"],
+    })

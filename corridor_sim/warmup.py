@@ -99,6 +99,11 @@ def daily_series(data: ReplicationData, bin_hours: float = 24.0) -> dict[str, np
     return out
 
 
+def _series_of(results: Results) -> list[dict[str, np.ndarray]]:
+    """Daily series of each replication (computed where the replication ran)."""
+    return results.daily_series()
+
+
 def check_warmup(results: Results, confidence: float = 0.95, alpha: float = 0.01
                  ) -> pd.DataFrame:
     """MSER-5 truncation point of each facility node's daily series, against the warm-up.
@@ -138,9 +143,9 @@ def check_warmup(results: Results, confidence: float = 0.95, alpha: float = 0.01
 
     warmup = float(results.scenario.warmup_days)
     columns = ["suggested_days", "warmup_days", "bias", "halfwidth", "too_short", "unsettled"]
-    if results.scenario.horizon_days < MIN_DAYS or not results.data:
+    if results.scenario.horizon_days < MIN_DAYS or not results.replications:
         return pd.DataFrame(columns=columns, index=pd.Index([], name="series"))
-    series = [daily_series(d) for d in results.data]
+    series = _series_of(results)
     w = int(np.ceil(warmup - 1e-9))
     rows = {}
     for name in series[0]:

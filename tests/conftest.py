@@ -261,7 +261,7 @@ def assert_invariants(res: Any, *, check_routes: bool = True) -> None:
     graph = build_graph(res.scenario)
     routes = sh.loc[delivered, "route"].astype(str)
     bounds = {r: free_flow_lower_bound(res.scenario, r, graph) for r in routes.unique()}
-    floor = routes.map(bounds)
+    floor = routes.map(bounds).astype(float)
     short = lead < floor - eps
     assert not short.any(), (
         f"{int(short.sum())} shipments delivered faster than free flow:\n"

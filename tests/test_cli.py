@@ -144,7 +144,7 @@ def test_written_scenario_reloads_equal(run_folder):
 
 def test_results_are_reproducible_from_the_folder_alone(run_folder):
     _, out, _, _ = run_folder
-    again = cs.run(load_scenario(out / "scenario.yaml"), replications=2, seed=3)
+    again = cs.run(load_scenario(out / "scenario.yaml"), replications=2, seed=3, keep="all")
     written = read_table(out, "shipments")
     cols = ["replication", "shipment_id", "created_hours", "delivered_hours"]
     rerun = again.shipments[again.shipments["replication"].isin(set(written["replication"]))]

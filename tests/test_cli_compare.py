@@ -14,8 +14,8 @@ from corridor_sim.errors import ScenarioError
 
 SHORT = "extends: single_checkpoint.yaml\nhorizon_days: 6\nwarmup_days: 1\n"
 FIVE_LANES = SHORT + "name: five-lanes\nnodes:\n  border:\n    lanes: {general: 5}\n"
-CMP_FILES = ["comparison.csv", "differences.png", "kpis.csv", "report.html",
-             "settings_diff.csv", "throughput.png"]
+CMP_FILES = ["comparison.csv", "differences.png", "kpis.csv", "lead_times.parquet",
+             "report.html", "run.json", "series.parquet", "settings_diff.csv", "throughput.png"]
 
 
 def run_main(argv: list[str]) -> tuple[int, str, str]:

@@ -69,7 +69,7 @@ SCENARIOS = {"two_borders": _two_borders, "overloaded": _overloaded, "mmc": _mmc
 @pytest.fixture(params=list(SCENARIOS), scope="module")
 def results(request, make_scenario):
     data = SCENARIOS[request.param](make_scenario)
-    return cs.run(cs.scenario.scenario_from_dict(data), replications=3, seed=SEED)
+    return cs.run(cs.scenario.scenario_from_dict(data), replications=3, seed=SEED, keep="all")
 
 
 def test_invariants_hold(results, check_invariants):
@@ -98,7 +98,7 @@ def test_waits_are_never_negative(results):
 
 def test_overloaded_run_keeps_its_queue(make_scenario):
     res = cs.run(cs.scenario.scenario_from_dict(_overloaded(make_scenario)), replications=2,
-                 seed=SEED)
+                 seed=SEED, keep="all")
     k = res.kpis
     assert (k["in_system"] > 100).all()
     still = res.visits[res.visits["started_hours"].isna()]
@@ -109,7 +109,7 @@ def test_overloaded_run_keeps_its_queue(make_scenario):
 
 def test_two_borders_run_sees_everything(make_scenario):
     res = cs.run(cs.scenario.scenario_from_dict(_two_borders(make_scenario)), replications=2,
-                 seed=SEED)
+                 seed=SEED, keep="all")
     sh = res.shipments
     assert set(sh["status"].astype(str)) == {"delivered", "in_system", "rejected"}
     assert set(res.visits["node"].astype(str)) == {"nur_zholy", "khorgos"}
@@ -129,7 +129,7 @@ def test_lead_time_is_travel_plus_time_in_nodes(make_scenario):
                                                                   0.5))},
                        travel=[make_scenario.constant(h) for h in (1.0, 2.5, 0.25)],
                        per_hour=1.2, horizon_days=10, warmup_days=1)
-    res = cs.run(sc, replications=2, seed=SEED)
+    res = cs.run(sc, replications=2, seed=SEED, keep="all")
     sh = res.shipments
     done = sh[sh["status"] == "delivered"].set_index(["replication", "shipment_id"])
     v = res.visits
@@ -147,7 +147,7 @@ def test_constant_times_make_free_flow_the_least_lead_time(make_scenario, check_
                        per_hour=0.8, horizon_days=10, warmup_days=1)
     free_flow = Network(sc).flow_route(sc.demand[0]).expected_hours
     assert free_flow == pytest.approx(7.0)
-    res = cs.run(sc, replications=2, seed=SEED)
+    res = cs.run(sc, replications=2, seed=SEED, keep="all")
     lead = res.shipments["lead_time_hours"].dropna()
     assert lead.min() == pytest.approx(free_flow)
     assert (lead >= free_flow - 1e-9).all()
@@ -175,7 +175,7 @@ def _corrupt(res, table: str, change) -> cs.Results:
         "created-after-visit"])
 def test_the_invariant_check_has_teeth(make_scenario, check_invariants, table, change):
     res = cs.run(cs.scenario.scenario_from_dict(_two_borders(make_scenario)), replications=1,
-                 seed=SEED)
+                 seed=SEED, keep="all")
     check_invariants(res)
     with pytest.raises(AssertionError):
         check_invariants(_corrupt(res, table, change))

@@ -33,7 +33,7 @@ def test_consolidation_wait_matches_closed_form():
          {"from": "t", "to": "b", "mode": "rail", "travel_time": const(5)}],
         [{"origin": "a", "destination": "b", "commodity": "general", "per_day": per_hour * 24}],
         horizon_days=100)
-    s = cs.run(sc, replications=6, seed=11).summary()
+    s = cs.run(sc, replications=6, seed=11, keep="all").summary()
     est = s.loc["t.wait_hours.mean"]
     theory = (n_teu - 1) / (2 * per_hour)
     assert est.ci_low - 0.02 <= theory <= est.ci_high + 0.02
@@ -49,7 +49,7 @@ def test_consolidation_timeout_bounds_wait_and_leaves_part_full():
         [{"from": "a", "to": "t", "mode": "rail", "travel_time": const(0)},
          {"from": "t", "to": "b", "mode": "rail", "travel_time": const(1)}],
         [{"origin": "a", "destination": "b", "commodity": "general", "per_day": 48}])
-    res = cs.run(sc, replications=2, seed=1)
+    res = cs.run(sc, replications=2, seed=1, keep="all")
     waits = res.visits["wait_hours"].dropna()
     assert waits.max() <= 6 + 1e-9
     assert res.summary().loc["t.consolidation.fill_rate", "mean"] < 0.2  # ~12 of 100 TEU
@@ -118,7 +118,7 @@ def test_link_daily_quota_caps_trains():
     nodes, links, demand = rail_border()
     links[1]["max_vehicles_per_day"] = 2
     sc = chain(nodes, links, demand, horizon_days=30)
-    s = cs.run(sc, replications=1, seed=2).summary()
+    s = cs.run(sc, replications=1, seed=2, keep="all").summary()
     assert s.loc["kz>cn:rail.vehicles_per_day", "mean"] <= 2 + 1e-9
     assert s.loc["in_system", "mean"] > 1000  # 3 trains/day demand queue behind a quota of 2
 
@@ -129,8 +129,8 @@ def test_precleared_share_shortens_clearance():
     links[0] = {"from": "a", "to": "dp", "mode": "rail", "travel_time": const(1)}
     links.insert(1, {"from": "dp", "to": "kz", "mode": "rail", "distance_km": 300,
                      "speed_kmh": 50, "departures": {"every_hours": 6}, "capacity_teu": 100})
-    pre = cs.run(chain(nodes, links, demand), replications=1, seed=4).summary()
-    base = cs.run(chain(*rail_border()), replications=1, seed=4).summary()
+    pre = cs.run(chain(nodes, links, demand), replications=1, seed=4, keep="all").summary()
+    base = cs.run(chain(*rail_border()), replications=1, seed=4, keep="all").summary()
     # every box was pre-cleared: 1 h instead of 3 h of clearance at cn
     assert pre.loc["cn.dwell_hours.mean", "mean"] == pytest.approx(
         base.loc["cn.dwell_hours.mean", "mean"] - 2, abs=0.05)
@@ -171,16 +171,16 @@ def test_mode_choice_by_time_and_by_cost():
     from corridor_sim.network import Network
     assert Network(fast).flow_route(fast.demand[0]).modes == ("air",)
     assert Network(cheap).flow_route(cheap.demand[0]).modes == ("road",)
-    res = cs.run(cheap, replications=1, seed=1)
+    res = cs.run(cheap, replications=1, seed=1, keep="all")
     assert (res.shipments["route"] == "o>d").all()
     np.testing.assert_allclose(res.shipments["lead_time_hours"].dropna(), 30.0)
 
 
 def test_meat_barrier_rejects_and_lifting_delivers_with_inspection():
     short = {"horizon_days": 20, "warmup_days": 2}
-    barred = cs.run(cs.bundled("baseline").with_changes(short), replications=1, seed=3)
+    barred = cs.run(cs.bundled("baseline").with_changes(short), replications=1, seed=3, keep="all")
     lifted = cs.run(cs.bundled("meat_barrier_lifted").with_changes(short), replications=1,
-                    seed=3)
+                    seed=3, keep="all")
     meat_b = barred.shipments[barred.shipments["commodity"] == "meat"]
     assert (meat_b["status"] != "delivered").all()
     assert (meat_b.loc[meat_b["status"] == "rejected", "rejected_at"] == "khorgos_road").all()
@@ -211,7 +211,7 @@ def test_rail_settings_errors(change, message):
 
 def test_conservation_over_the_whole_corridor():
     sc = cs.bundled("baseline").with_changes({"horizon_days": 30, "warmup_days": 3})
-    k = cs.run(sc, replications=2, seed=8).kpis
+    k = cs.run(sc, replications=2, seed=8, keep="all").kpis
     assert (k["created"] == k["delivered"] + k["in_system"] + k["rejected"]).all()
     assert (k["delivered"] > 0.9 * k["created"]).all()
 
@@ -219,7 +219,7 @@ def test_conservation_over_the_whole_corridor():
 def test_free_flow_lower_bound_on_the_corridor():
     """No delivered shipment beats its route's travel time at full speed."""
     sc = cs.bundled("baseline").with_changes({"horizon_days": 15, "warmup_days": 1})
-    res = cs.run(sc, replications=1, seed=2)
+    res = cs.run(sc, replications=1, seed=2, keep="all")
     sh = res.shipments.dropna(subset=["lead_time_hours"])
     rail_xian = sh[(sh["origin"] == "xian") & (sh["destination"] == "almaty")]
     # 2,550 + 667.5 + 5 + 326.5 km at 50 / 20 km/h plus 6–8 h of customs at Khorgos
@@ -242,7 +242,7 @@ def test_cli_calibrate_prints_and_writes_the_table(tmp_path, capsys):
 
 def test_compare_selects_flow_kpis_with_brackets_by_exact_name():
     sc = cs.bundled("baseline").with_changes({"horizon_days": 8, "warmup_days": 1})
-    cmp = cs.compare({"a": sc, "b": sc}, replications=2, seed=1, warmup_check=False)
+    cmp = cs.compare({"a": sc, "b": sc}, replications=2, seed=1, warmup_check=False, keep="all")
     name = "xian>almaty:general[rail].lead_time_hours.mean"
     assert cmp.select(name) == [name]
     assert (cmp.differences([name])["diff"].dropna() == 0).all()

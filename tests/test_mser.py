@@ -99,7 +99,7 @@ def _two_borders(*, warmup_days: float, horizon_days: float = 60) -> cs.Scenario
 
 def test_daily_series_agree_with_the_kpis():
     res = cs.run(_two_borders(warmup_days=10, horizon_days=30), replications=2, seed=4,
-                 warmup_check=False)
+                 warmup_check=False, keep="all")
     for d in res.data:
         s = daily_series(d)
         k = res.kpis.loc[d.replication]
@@ -114,7 +114,7 @@ def test_daily_series_agree_with_the_kpis():
 
 def test_run_warns_when_the_warmup_is_too_short():
     with pytest.warns(WarmupWarning, match="second.throughput_per_day"):
-        res = cs.run(_two_borders(warmup_days=0), replications=5, seed=1)
+        res = cs.run(_two_borders(warmup_days=0), replications=5, seed=1, keep="all")
     check = check_warmup(res)
     row = check.loc["second.throughput_per_day"]
     assert row["too_short"] and 5 <= row["suggested_days"] <= 15
@@ -124,13 +124,14 @@ def test_run_warns_when_the_warmup_is_too_short():
 def test_no_warning_with_an_adequate_warmup():
     with warnings.catch_warnings():
         warnings.simplefilter("error", WarmupWarning)
-        res = cs.run(_two_borders(warmup_days=10), replications=5, seed=1)
+        res = cs.run(_two_borders(warmup_days=10), replications=5, seed=1, keep="all")
     assert not check_warmup(res)["too_short"].any()
 
 
 def test_warmup_check_can_be_switched_off_and_skips_short_runs():
     with warnings.catch_warnings():
         warnings.simplefilter("error", WarmupWarning)
-        cs.run(_two_borders(warmup_days=0), replications=2, seed=1, warmup_check=False)
-        res = cs.run(_two_borders(warmup_days=0, horizon_days=15), replications=2, seed=1)
+        cs.run(_two_borders(warmup_days=0), replications=2, seed=1, warmup_check=False, keep="all")
+        res = cs.run(_two_borders(warmup_days=0, horizon_days=15), replications=2, seed=1,
+                     keep="all")
     assert check_warmup(res).empty

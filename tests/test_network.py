@@ -116,7 +116,7 @@ def test_simulated_shipments_follow_their_routes(two_mode_dict):
         d["per_day"] = 12.0
     sc = scenario_from_dict(two_mode_dict).with_changes({"horizon_days": 10,
                                                          "warmup_days": 1})
-    res = cs.run(sc, replications=1, seed=4)
+    res = cs.run(sc, replications=1, seed=4, keep="all")
     sh = res.shipments
     by_flow = sh.groupby(["commodity", "origin"], observed=True)["route"].unique()
     assert list(by_flow[("general", "origin")]) == ["origin>destination"]

@@ -198,7 +198,7 @@ def corridors(draw) -> dict:
 def test_random_scenarios_keep_every_invariant(check_invariants, data, seed):
     sc = scenario_from_dict(data)
     note(to_yaml(sc))
-    check_invariants(cs.run(sc, replications=1, seed=seed))
+    check_invariants(cs.run(sc, replications=1, seed=seed, keep="all"))
 
 
 @PROPERTY_SETTINGS
@@ -206,14 +206,14 @@ def test_random_scenarios_keep_every_invariant(check_invariants, data, seed):
 def test_random_corridors_with_terminals_keep_every_invariant(check_invariants, data, seed):
     sc = scenario_from_dict(data)
     note(to_yaml(sc))
-    check_invariants(cs.run(sc, replications=1, seed=seed))
+    check_invariants(cs.run(sc, replications=1, seed=seed, keep="all"))
 
 
 @pytest.mark.slow
 @settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=scenarios(), seed=st.integers(0, 2**31))
 def test_random_scenarios_keep_every_invariant_many(check_invariants, data, seed):
-    res = cs.run(scenario_from_dict(data), replications=2, seed=seed)
+    res = cs.run(scenario_from_dict(data), replications=2, seed=seed, keep="all")
     check_invariants(res)
 
 
@@ -222,7 +222,7 @@ def test_random_scenarios_keep_every_invariant_many(check_invariants, data, seed
 @given(data=corridors(), seed=st.integers(0, 2**31))
 def test_random_corridors_with_terminals_keep_every_invariant_many(check_invariants, data,
                                                                     seed):
-    check_invariants(cs.run(scenario_from_dict(data), replications=2, seed=seed))
+    check_invariants(cs.run(scenario_from_dict(data), replications=2, seed=seed, keep="all"))
 
 
 @PROPERTY_SETTINGS

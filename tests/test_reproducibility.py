@@ -43,7 +43,7 @@ def scenario(make_scenario):
 
 @pytest.fixture(scope="module")
 def serial(scenario):
-    return cs.run(scenario, replications=4, seed=SEED, workers=1)
+    return cs.run(scenario, replications=4, seed=SEED, workers=1, keep="all")
 
 
 def assert_same_results(a, b) -> None:
@@ -53,17 +53,17 @@ def assert_same_results(a, b) -> None:
 
 
 def test_same_seed_same_results_serial_and_in_processes(scenario, serial):
-    parallel = cs.run(scenario, replications=4, seed=SEED, workers=2)
+    parallel = cs.run(scenario, replications=4, seed=SEED, workers=2, keep="all")
     assert_same_results(serial, parallel)
     pd.testing.assert_frame_equal(serial.summary(), parallel.summary())
 
 
 def test_same_seed_same_results_when_run_again(scenario, serial):
-    assert_same_results(serial, cs.run(scenario, replications=4, seed=SEED))
+    assert_same_results(serial, cs.run(scenario, replications=4, seed=SEED, keep="all"))
 
 
 def test_a_replication_does_not_depend_on_how_many_run(scenario, serial):
-    first_two = cs.run(scenario, replications=2, seed=SEED)
+    first_two = cs.run(scenario, replications=2, seed=SEED, keep="all")
     sh = serial.shipments
     pd.testing.assert_frame_equal(
         first_two.shipments, sh[sh["replication"] < 2].reset_index(drop=True),
@@ -74,7 +74,7 @@ def test_a_replication_does_not_depend_on_how_many_run(scenario, serial):
 
 
 def test_different_seeds_differ(scenario, serial):
-    other = cs.run(scenario, replications=4, seed=SEED + 1)
+    other = cs.run(scenario, replications=4, seed=SEED + 1, keep="all")
     assert not serial.shipments["created_hours"].equals(other.shipments["created_hours"])
     assert not serial.visits["wait_hours"].equals(other.visits["wait_hours"])
     # and replications of one run differ from each other
@@ -85,8 +85,8 @@ def test_different_seeds_differ(scenario, serial):
 
 def test_scenario_seed_is_the_default(scenario):
     seeded = scenario.with_changes({"seed": SEED})
-    a = cs.run(seeded, replications=1)
-    b = cs.run(seeded, replications=1, seed=SEED)
+    a = cs.run(seeded, replications=1, keep="all")
+    b = cs.run(seeded, replications=1, seed=SEED, keep="all")
     pd.testing.assert_frame_equal(a.shipments, b.shipments)
 
 
@@ -97,7 +97,7 @@ def test_scenario_seed_is_the_default(scenario):
     {"nodes.nur_zholy.service_time.mean_hours": 0.5},
 ], ids=["more-lanes", "green-lane", "calendar", "service"])
 def test_common_random_numbers_keep_arrivals(scenario, serial, changes):
-    changed = cs.run(scenario.with_changes(changes), replications=4, seed=SEED)
+    changed = cs.run(scenario.with_changes(changes), replications=4, seed=SEED, keep="all")
     a, b = serial.shipments, changed.shipments
     pd.testing.assert_frame_equal(
         a[["replication", "shipment_id", "commodity", "created_hours"]],
@@ -109,7 +109,7 @@ def test_common_random_numbers_keep_arrivals(scenario, serial, changes):
 def test_common_random_numbers_keep_other_streams(scenario, serial):
     """More Khorgos lanes leave the clearance draws at Nur Zholy unchanged."""
     changed = cs.run(scenario.with_changes({"nodes.khorgos.lanes.general": 6}),
-                     replications=4, seed=SEED)
+                     replications=4, seed=SEED, keep="all")
 
     def nur_zholy_service(res):
         v = res.visits[res.visits["node"] == "nur_zholy"]
@@ -122,7 +122,7 @@ def test_no_global_random_state_is_touched(scenario):
     random.seed(5)
     np.random.seed(5)
     py_state, np_state = random.getstate(), np.random.get_state()
-    cs.run(scenario, replications=1, seed=SEED)
+    cs.run(scenario, replications=1, seed=SEED, keep="all")
     assert random.getstate() == py_state
     after = np.random.get_state()
     assert after[0] == np_state[0]
@@ -135,11 +135,11 @@ def test_results_do_not_depend_on_the_machine_time_zone(scenario, monkeypatch):
 
     if not hasattr(time, "tzset"):
         pytest.skip("time.tzset is not available on this platform")
-    here = cs.run(scenario, replications=1, seed=SEED)
+    here = cs.run(scenario, replications=1, seed=SEED, keep="all")
     try:
         monkeypatch.setenv("TZ", "America/Los_Angeles")
         time.tzset()
-        there = cs.run(scenario, replications=1, seed=SEED)
+        there = cs.run(scenario, replications=1, seed=SEED, keep="all")
     finally:
         monkeypatch.undo()
         time.tzset()

@@ -79,7 +79,7 @@ def _check_mmc(res, servers, per_hour, service_hours, ci_covers, **tol):
 def test_mmc_mean_wait_matches_erlang_c(make_scenario, ci_covers, servers, per_hour,
                                         service_hours):
     sc = mmc_scenario(make_scenario, servers, per_hour, service_hours, horizon_days=400)
-    res = cs.run(sc, replications=16, seed=SEED)
+    res = cs.run(sc, replications=16, seed=SEED, keep="all")
     _check_mmc(res, servers, per_hour, service_hours, ci_covers, max_rel_halfwidth=0.15)
 
 
@@ -92,7 +92,7 @@ def test_mmc_mean_wait_matches_erlang_c_tightly(make_scenario, ci_covers, server
     horizon_days = max(600, round(50_000 / (24 * per_hour)))
     sc = mmc_scenario(make_scenario, servers, per_hour, service_hours,
                       horizon_days=horizon_days)
-    res = cs.run(sc, replications=30, seed=SEED, workers=2)
+    res = cs.run(sc, replications=30, seed=SEED, workers=2, keep="all")
     _check_mmc(res, servers, per_hour, service_hours, ci_covers, rel_tol=0.01,
                max_rel_halfwidth=0.05)
 
@@ -100,7 +100,7 @@ def test_mmc_mean_wait_matches_erlang_c_tightly(make_scenario, ci_covers, server
 def test_bundled_single_checkpoint_is_the_mm4_of_its_comment(ci_covers):
     sc = cs.bundled("single_checkpoint").with_changes({"horizon_days": 200,
                                                        "warmup_days": 20})
-    res = cs.run(sc, replications=10, seed=SEED)
+    res = cs.run(sc, replications=10, seed=SEED, keep="all")
     ci_covers(res.kpis["border.wait_hours.mean"], erlang_c_wait(3.6, 1.0, 4),
               max_rel_halfwidth=0.35, what="M/M/4 at ρ = 0.9")
 
@@ -124,7 +124,8 @@ def _class_waits(res):
 
 @pytest.mark.parametrize("green_priority", [True, False], ids=["priority", "fcfs"])
 def test_two_classes_match_cobham_or_erlang_c(make_scenario, ci_covers, green_priority):
-    res = cs.run(_two_class(make_scenario, green_priority, 400), replications=16, seed=SEED)
+    res = cs.run(_two_class(make_scenario, green_priority, 400), replications=16, seed=SEED,
+                 keep="all")
     waits = _class_waits(res)
     if green_priority:
         expected = cobham_wait([0.5, 1.0], 1.0, 2)
@@ -141,7 +142,7 @@ def test_two_classes_match_cobham_or_erlang_c(make_scenario, ci_covers, green_pr
 def test_two_classes_match_cobham_or_erlang_c_tightly(make_scenario, ci_covers,
                                                       green_priority):
     res = cs.run(_two_class(make_scenario, green_priority, 2000), replications=30, seed=SEED,
-                 workers=2)
+                 workers=2, keep="all")
     waits = _class_waits(res)
     expected = (cobham_wait([0.5, 1.0], 1.0, 2) if green_priority
                 else [erlang_c_wait(1.5, 1.0, 2)] * 2)
@@ -155,7 +156,7 @@ def test_two_classes_match_cobham_or_erlang_c_tightly(make_scenario, ci_covers,
 def test_littles_law(make_scenario, ci_covers):
     servers, per_hour = 2, 1.6
     sc = mmc_scenario(make_scenario, servers, per_hour, 1.0, horizon_days=400)
-    res = cs.run(sc, replications=16, seed=SEED)
+    res = cs.run(sc, replications=16, seed=SEED, keep="all")
     k = res.kpis
     window_hours = sc.horizon_hours - sc.warmup_hours
     arrivals = after_warmup(res).groupby("replication").size() / window_hours
@@ -179,10 +180,11 @@ def _saturated(make_scenario, calendar):
 
 @pytest.mark.filterwarnings("ignore:.*MSER-5")  # overloaded on purpose: no steady state
 def test_shift_closures_halve_saturated_throughput(make_scenario, ci_covers):
-    full = cs.run(_saturated(make_scenario, {"always_open": True}), replications=8, seed=SEED)
+    full = cs.run(_saturated(make_scenario, {"always_open": True}), replications=8, seed=SEED,
+                  keep="all")
     half = cs.run(_saturated(make_scenario, {"shifts": [make_scenario.every_day("08:00",
                                                                                 "20:00")]}),
-                  replications=8, seed=SEED)
+                  replications=8, seed=SEED, keep="all")
     capacity_per_day = 2 / 0.25 * 24
     full_vpd = full.kpis["border.vehicles_per_day"]
     half_vpd = half.kpis["border.vehicles_per_day"]
@@ -210,7 +212,7 @@ def test_service_starts_only_in_local_opening_hours(make_scenario, zone):
     opens, closes = _utc_window(zone, 9, 18)
     if zone == "Asia/Shanghai":
         assert (opens, closes) == (1, 10)
-    res = cs.run(sc, replications=2, seed=SEED)
+    res = cs.run(sc, replications=2, seed=SEED, keep="all")
     started = res.visits["started_hours"].dropna().to_numpy()
     assert started.size > 500
     hour = started % 24
@@ -228,7 +230,7 @@ def test_daily_quota_caps_starts_per_local_day(make_scenario, ci_covers):
     sc = make_scenario(checkpoints={"border": cp}, per_hour=2.0, horizon_days=20,
                        warmup_days=2,
                        calendars={"kz": {"always_open": True, "timezone": "Asia/Almaty"}})
-    res = cs.run(sc, replications=2, seed=SEED)
+    res = cs.run(sc, replications=2, seed=SEED, keep="all")
     offset = 24 - _utc_window("Asia/Almaty", 24, 24)[0]  # hours ahead of UTC
     v = res.visits.dropna(subset=["started_hours"]).copy()
     v["local_day"] = np.floor((v["started_hours"] + offset) / 24).astype(int)
@@ -260,7 +262,7 @@ def _green_mix(make_scenario, general_lanes, green_lanes, general_per_hour, gree
 
 
 def test_green_lanes_serve_only_green_shipments(make_scenario, check_invariants):
-    res = cs.run(_green_mix(make_scenario, 0, 1, 0.5, 0.5), replications=2, seed=SEED)
+    res = cs.run(_green_mix(make_scenario, 0, 1, 0.5, 0.5), replications=2, seed=SEED, keep="all")
     v = res.visits
     general = v[v["commodity"] == "general"]
     fresh = v[v["commodity"] == "fresh"]
@@ -273,7 +275,7 @@ def test_green_lanes_serve_only_green_shipments(make_scenario, check_invariants)
 
 def test_general_traffic_cannot_use_an_idle_green_lane(make_scenario):
     # general demand (1.5/h) exceeds its one lane (1/h); the green lane is nearly idle
-    res = cs.run(_green_mix(make_scenario, 1, 1, 1.5, 0.1), replications=2, seed=SEED)
+    res = cs.run(_green_mix(make_scenario, 1, 1, 1.5, 0.1), replications=2, seed=SEED, keep="all")
     v = after_warmup(res)
     days = (res.scenario.horizon_hours - res.scenario.warmup_hours) / 24
     general_out = (v[v["commodity"] == "general"]
@@ -292,7 +294,7 @@ def test_inspection_adds_probability_times_mean_time(make_scenario):
                        warmup_days=1)
     assert Network(sc).flow_route(sc.demand[0]).expected_hours == pytest.approx(
         clear_hours + p * inspect_hours)
-    res = cs.run(sc, replications=2, seed=SEED)
+    res = cs.run(sc, replications=2, seed=SEED, keep="all")
     lane_hours = (res.visits["departed_hours"] - res.visits["started_hours"]).dropna()
     n = lane_hours.size
     assert n > 10_000
@@ -312,7 +314,7 @@ def test_barred_commodity_is_rejected_where_it_is_barred(make_scenario, check_in
                      "meat": {"unit": "tonne", "barred_at": ["khorgos"]}},
         demand=[make_scenario.flow("general", per_hour=0.5),
                 make_scenario.flow("meat", per_hour=0.5)])
-    res = cs.run(sc, replications=2, seed=SEED)
+    res = cs.run(sc, replications=2, seed=SEED, keep="all")
     sh = res.shipments
     meat, general = sh[sh["commodity"] == "meat"], sh[sh["commodity"] == "general"]
     assert len(meat) > 100
@@ -337,7 +339,7 @@ def _arrivals(make_scenario, **profile):
     sc = make_scenario(checkpoints={"border": make_scenario.checkpoint(lanes=4)},
                        demand=[make_scenario.flow("general", per_hour=2.0, **profile)],
                        horizon_days=364, warmup_days=7)
-    return sc, cs.run(sc, replications=10, seed=SEED).shipments
+    return sc, cs.run(sc, replications=10, seed=SEED, keep="all").shipments
 
 
 def test_poisson_arrivals_have_the_stated_rate(make_scenario, ci_covers):

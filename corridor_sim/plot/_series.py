@@ -169,13 +169,7 @@ def lead_times(results: Results | Comparison, *, ax: Axes | None = None) -> Axes
 
     runs = as_results_map(results)
     ax = axes(ax)
-    per_run = {}
-    for name, res in runs.items():
-        sh = res.shipments
-        sh = sh[(sh["status"] == "delivered")
-                & (sh["created_hours"] >= res.scenario.warmup_hours)]
-        per_run[name] = {str(c): g["lead_time_hours"].to_numpy() for c, g in
-                         sh.groupby("commodity", observed=True)}
+    per_run = {name: res.lead_time_stats() for name, res in runs.items()}
     order = list(dict.fromkeys(c for r in runs.values() for c in r.scenario.commodities))
     found = {c for groups in per_run.values() for c in groups}
     commodities = [c for c in order if c in found]
@@ -186,9 +180,9 @@ def lead_times(results: Results | Comparison, *, ax: Axes | None = None) -> Axes
         if not present:
             continue
         pos = [j + (i - (k - 1) / 2) * width for j, _ in present]
-        parts = ax.boxplot([g for _, g in present], positions=pos, widths=width * 0.9,
-                           showfliers=False, patch_artist=True, manage_ticks=False,
-                           **_horizontal())
+        parts = ax.bxp([g for _, g in present], positions=pos, widths=width * 0.9,
+                       showfliers=False, patch_artist=True, manage_ticks=False,
+                       **_horizontal())
         for box in parts["boxes"]:
             box.set_facecolor(colour(i if k > 1 else 0))
             box.set_alpha(0.7)
@@ -231,7 +225,9 @@ def queue_series(results: Results, node: str, bin_hours: float | None = None,
     node : str
         A facility node.
     bin_hours : float, optional
-        Bin length [h]; default 1 h up to 14 days, 6 h up to 90 days, else 24 h.
+        Bin length [h], a multiple of the stored bins (:attr:`Results.bin_hours`: 1 h for
+        runs up to 120 days, else 24 h); default 1 h up to 14 days, 6 h up to 90 days, else
+        24 h.
     confidence : float, default 0.95
 
     Returns
@@ -241,30 +237,16 @@ def queue_series(results: Results, node: str, bin_hours: float | None = None,
     """
     from scipy import stats as st
 
-    from ..warmup import binned_queue
-
-    v = results.visits
-    check_choice("node", node, sorted(map(str, v["node"].unique())))
-    horizon = results.scenario.horizon_hours
-    step = bin_hours or _bin_hours(horizon)
-    edges = np.arange(0.0, horizon + 1e-9, step)
-    if edges[-1] < horizon:
-        edges = np.append(edges, horizon)
-    at = v[v["node"] == node]
-    rows = []
-    for d in results.data:
-        one = at[at["replication"] == d.replication]
-        rows.append(binned_queue(one["arrived_hours"].to_numpy(float),
-                                 one["started_hours"].to_numpy(float), edges))
-    arr = np.array(rows)
+    check_choice("node", node, sorted(n for n in results.scenario.nodes
+                                      if f"{n}.wait_hours.mean" in results.kpis.columns))
+    step = bin_hours or max(_bin_hours(results.scenario.horizon_hours), results.bin_hours)
+    index, arr = results.queue_bins(node, step)
     n = arr.shape[0]
     mean = arr.mean(axis=0)
     if n > 1:
         half = st.t.ppf(0.5 + confidence / 2, n - 1) * arr.std(axis=0, ddof=1) / np.sqrt(n)
     else:
         half = np.full_like(mean, np.nan)
-    start = pd.Timestamp(results.data[0].start)
-    index = start + pd.to_timedelta(edges[:-1], unit="h")
     out = pd.DataFrame({"mean": mean, "ci_low": mean - half, "ci_high": mean + half},
                        index=index)
     out.index.name = "time"
@@ -301,7 +283,7 @@ def queue(results: Results | Comparison, node: str, *, bin_hours: float | None =
         if res.replications > 1:
             ax.fill_between(q.index, q["ci_low"].clip(lower=0), q["ci_high"], step="post",
                             color=colour(i), alpha=0.2, lw=0, label=f"{confidence:.0%} CI")
-    start = pd.Timestamp(first.data[0].start)
+    start = first.start
     ax.axvspan(start, start + pd.Timedelta(hours=first.scenario.warmup_hours), color="0.9",
                zorder=0, label="warm-up")
     ax.set_ylabel("waiting [shipments]\n(time average per bin)")
