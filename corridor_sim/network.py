@@ -13,7 +13,8 @@ import networkx as nx
 from .errors import Problem
 from .scenario.schema import FACILITY_KINDS, Demand, Scenario
 
-__all__ = ["Network", "Route", "allowed_modes", "build_graph", "route_problems"]
+__all__ = ["Network", "Route", "allowed_modes", "build_graph", "route_problems",
+           "space_problems"]
 
 
 @dataclass(frozen=True)
@@ -221,6 +222,100 @@ def route_problems(scenario: Scenario) -> list[Problem]:
                                     f"{flow.commodity!r}"))
             continue
         problems += _capacity_problems(scenario, net, route, flow, f"demand[{i}]")
+    if not problems and any(link.space is not None for link in scenario.links):
+        problems += space_problems(scenario, net)
+    return problems
+
+
+def _stages(node) -> list[tuple[str, bool, bool]]:
+    """(name, has servers, conditional) of each stage of a facility, in the engine's order."""
+    out = []
+    if node.service_time is not None:
+        out.append(("lanes", True, False))
+    if getattr(node, "transshipment", None) is not None:
+        out.append(("transshipment tracks", True, True))
+    if node.handling is not None:
+        out.append(("handling tracks", True, False))
+    transload = getattr(node, "transload", None)
+    if transload is not None:
+        out.append(("trans-loading bays", transload.bays is not None, False))
+    con = getattr(node, "consolidation", None)
+    if con is not None and con.enabled:
+        out.append(("consolidation", False, False))
+    return out
+
+
+def _held_at_exit(node) -> list[str]:
+    """Server groups of a node that a served vehicle may keep while blocked on its way out."""
+    held = []
+    stages = _stages(node)
+    for i in range(len(stages) - 1, -1, -1):
+        name, servers, conditional = stages[i]
+        if servers:
+            held.append(name)
+        if not conditional:
+            break
+    return held
+
+
+def space_problems(scenario: Scenario, net: Network | None = None) -> list[Problem]:
+    """Finite link spaces that can deadlock: a cycle of servers waiting for each other.
+
+    A served vehicle keeps its server while the link ahead is full (blocking after service);
+    the link frees only when the servers at its end start one of its vehicles. When those
+    servers can themselves be held by vehicles waiting for another full link that leads back,
+    as the shared lanes of two checkpoints joined by a strip with room in both directions,
+    every server may end up holding a vehicle that waits for another: a deadlock. Each such
+    cycle is one problem.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    net : Network, optional
+        The scenario's network (built if not given).
+
+    Returns
+    -------
+    list of Problem
+    """
+    net = net or Network(scenario)
+    index = {}
+    for i, link in enumerate(scenario.links):
+        if link.space is not None:
+            index.setdefault((link.from_, link.to, link.mode), i)
+            if link.bidirectional:
+                index.setdefault((link.to, link.from_, link.mode), i)
+    wait_for = nx.DiGraph()
+    for flow in scenario.demand:
+        route = net.flow_route(flow)
+        if route is None:
+            continue
+        for u, v, mode in zip(route.nodes, route.nodes[1:], route.modes, strict=False):
+            if (u, v, mode) not in index:
+                continue
+            space = ("space", u, v, mode)
+            if u in scenario.nodes and scenario.nodes[u].kind in FACILITY_KINDS:
+                for group in _held_at_exit(scenario.nodes[u]):
+                    wait_for.add_edge(("servers", u, group), space)
+            end = scenario.nodes[v]
+            if end.kind in FACILITY_KINDS:
+                stages = _stages(end)
+                if stages and stages[0][1] and stages[0][0] in _held_at_exit(end):
+                    wait_for.add_edge(space, ("servers", v, stages[0][0]))
+    problems = []
+    for cycle in nx.simple_cycles(wait_for):
+        spaces = [c for c in cycle if c[0] == "space"]
+        first = min(index[c[1:]] for c in spaces)
+        chain = " → ".join(f"the {c[2]} of {c[1]!r}" if c[0] == "servers"
+                           else f"room on {c[1]}→{c[2]}" for c in cycle)
+        nodes = sorted({c[1] for c in cycle if c[0] == "servers"})
+        problems.append(Problem(
+            f"links[{first}].space",
+            f"finite spaces on both sides of shared servers can deadlock ({chain} → back): "
+            f"served vehicles keep their servers while they wait for room that only the other "
+            f"servers can free. Split the servers of {', '.join(map(repr, nodes))} by "
+            "direction (directions: {FROM_NODE: {lanes: ..., servers: own}}), or drop one of "
+            "these spaces"))
     return problems
 
 

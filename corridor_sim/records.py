@@ -40,6 +40,12 @@ class ReplicationData:
         (open server-window hours within [warm-up, horizon], per server).
     columns : dict of str to numpy.ndarray
         The recorder's columns (see :class:`Recorder`).
+    spaces : dict of str to list
+        One entry per finite space (empty without any): ``name`` (``space[node]`` or
+        ``space[from→to]``), ``kind`` (``"node"`` or ``"link"``), ``node`` (index of the node
+        it is in front of), ``from_node`` (index of a link's start node, else -1),
+        ``capacity`` and ``unit`` (``"vehicles"`` or ``"teu"``). Occupancy columns ``o_*``
+        refer to spaces by position in these lists.
     """
 
     replication: int
@@ -51,3 +57,4 @@ class ReplicationData:
     flows: dict[str, list]
     stations: dict[str, list]
     columns: dict[str, np.ndarray] = field(repr=False)
+    spaces: dict[str, list] = field(default_factory=dict)

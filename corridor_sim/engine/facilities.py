@@ -43,10 +43,16 @@ class Job:
         It arrived over a break-of-gauge link and must be transshipped.
     precleared : float
         Share of its loads already cleared by customs at an inland dry port.
+    held : list of Space or None
+        Vehicle places it holds (link and node spaces), given back when its service starts.
+    reserved : Space or None
+        A place on its next link, taken while it still held its server.
+    blocked_since : float
+        Model time it began to wait, blocked, for room ahead [h].
     """
 
     __slots__ = ("sids", "green", "commodity", "arrived", "queued", "begun", "regauge",
-                 "precleared")
+                 "precleared", "held", "reserved", "blocked_since")
 
     def __init__(self, sids: list[int], green: bool, commodity: int = -1) -> None:
         self.sids = sids
@@ -55,12 +61,25 @@ class Job:
         self.arrived = self.queued = 0.0
         self.begun = self.regauge = False
         self.precleared = 0.0
+        self.held = self.reserved = None
+        self.blocked_since = 0.0
 
     def begin(self, rec: Recorder, now: float) -> None:
-        """Mark the start of service at the current node (once per node visit)."""
+        """Mark the start of service at the current node (once per node visit).
+
+        Places held on the link it came by and in the node's waiting room are given back.
+        """
         if not self.begun:
             self.begun = True
             rec.start(self.sids, now)
+            if self.held is not None:
+                self.release_held()
+
+    def release_held(self) -> None:
+        """Give back the vehicle places it holds (link and node spaces)."""
+        held, self.held = self.held, None
+        for space in held:
+            space.release(1.0)
 
 
 class Station:
@@ -199,6 +218,30 @@ class Station:
         self.done(job)
         self._dispatch()
 
+    def block_on_exit(self, can_leave: Callable[[Job, Callable[[], None]], bool]) -> None:
+        """Hold a server after service until ``can_leave(job, resume)`` finds room ahead.
+
+        ``can_leave`` returns True when the job may go on now; otherwise it calls
+        ``resume()`` later, once the room is the job's. Only the last station of a node
+        whose vehicles may drive onto a link with finite space is set so.
+        """
+        self._can_leave = can_leave
+        self._finish = self._finish_blocking
+
+    def _finish_blocking(self, ev: Tick) -> None:
+        job, green, start = ev._value
+        if self._can_leave(job, lambda: self._release(job, green, start)):
+            self._release(job, green, start)
+
+    def _release(self, job: Job, green: bool, start: float) -> None:
+        if green:
+            self.free_green += 1
+        else:
+            self.free_general += 1
+        self.rec.job(self.index, start, self.env.now, len(job.sids), 0.0)
+        self.done(job)
+        self._dispatch()
+
 
 class Delay:
     """A stage without capacity limit: every job waits a sampled time, then goes on.
@@ -286,6 +329,58 @@ class Facility:
         else:
             self._leave(job)
 
+    def admit_with(self, admit: Callable[[Job, Callable[[], None]], bool]) -> None:
+        """Let vehicles in only when ``admit(job, proceed)`` finds room in the node's space.
+
+        ``admit`` returns True when the job may go on now; otherwise it calls ``proceed()``
+        later, once the room is the job's. The visit starts on arrival either way, so the
+        time spent waiting for room counts as waiting at the node.
+        """
+        self._admit = admit
+        self.enter = self._enter_admitted
+
+    def _enter_admitted(self, job: Job) -> None:
+        job.arrived = now = self.env.now
+        job.begun = False
+        self.rec.arrive(job.sids, self.index, now)
+        if self._admit(job, lambda: self._proceed(job)):
+            self._proceed(job)
+
+    def _proceed(self, job: Job) -> None:
+        if self.stages:
+            self._first(job)
+        else:
+            self._leave(job)
+
+    def exit_with(self, can_leave: Callable[[Job, Callable[[], None]], bool]) -> None:
+        """Let vehicles leave only when ``can_leave(job, resume)`` finds room ahead.
+
+        A station that may be a vehicle's last at this node keeps its server while the
+        vehicle waits (blocking after service); after a stage without servers the vehicle
+        just waits. ``can_leave`` returns True when the job may go on now; otherwise it calls
+        ``resume()`` later, once the room is the job's.
+        """
+        self._can_leave = can_leave
+        self._leave = self._leave_checked
+        stages, conditions = self.stages, self.conditions
+        for i in range(len(stages) - 1, -1, -1):
+            later = [c for c in conditions[i + 1:]]
+            if isinstance(stages[i], Station):
+                if not later:
+                    stages[i].block_on_exit(can_leave)
+                else:
+                    stages[i].block_on_exit(
+                        lambda job, resume, later=later: any(c(job) for c in later)
+                        or can_leave(job, resume))
+            if conditions[i] is None:
+                break  # every job passes stage i: no earlier stage can be a last one
+        if stages:
+            self._wire()
+
+    def _leave_checked(self, job: Job) -> None:
+        if self._can_leave(job, lambda: Facility._leave(self, job)):
+            Facility._leave(self, job)
+
     def _next_stage(self, position: int, job: Job) -> None:
         stages, conditions = self.stages, self.conditions
         while position < len(stages):
@@ -346,6 +441,8 @@ class Consolidator:
     def arrive(self, job: Job) -> None:
         """Loads of a job join their groups; full trains leave at once."""
         now = self.env.now
+        if job.held is not None:  # loading begins: places on the way in are given back
+            job.release_held()
         touched, passing = [], []
         for sid in job.sids:
             k = self.key(sid)

@@ -132,6 +132,7 @@ class Service:
         self.q_green: deque[tuple[int, float, int]] = deque()
         self.q_general: deque[tuple[int, float, int]] = deque()
         self.waiting_units = 0.0
+        self.on_depart: Callable[[list[int]], None] | None = None  # loads leave a yard
         self._due = float("inf")  # the one pending max-wait timer
         self._times = departures or []
         self._next = 0
@@ -203,4 +204,6 @@ class Service:
             return
         now = self.env.now
         self.rec.job(self.index, now, now, len(sids), load)
+        if self.on_depart is not None:
+            self.on_depart(sids)
         self.travel.enter(Job(sids, green, commodity))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from .base import _Model, _NonNegInt
 from .distributions import Distribution
@@ -21,7 +21,9 @@ __all__ = [
     "Handling",
     "Inspection",
     "Lanes",
+    "LinkSpace",
     "Node",
+    "Space",
     "TerminalNode",
     "Transload",
 ]
@@ -64,6 +66,61 @@ class Lanes(_Model):
 
     general: _NonNegInt = 1
     green: _NonNegInt = 0
+
+
+class Space(_Model):
+    """Finite room in front of a facility's servers: a parking area, a siding or a yard.
+
+    Give exactly one of ``vehicles`` or ``teu``. Omitted, the room is unlimited (and costs
+    nothing to simulate).
+
+    ``vehicles`` counts the vehicles (trucks, trains) waiting in front of the node's first
+    stage, not those in service: a vehicle holds a place from its arrival until its service
+    starts. ``teu`` counts the containers in a yard: a vehicle's containers hold room from its
+    arrival until they leave the node on a train, flight or truck (at a terminal, the
+    containers waiting for a departure of the next link's service). A train waits whole,
+    outside, until there is room for all of its TEU; it never unloads in part (a train larger
+    than the whole yard enters only an empty yard).
+
+    When the room is full, an arriving vehicle waits at the end of the link it came by: on the
+    road with no limit, counted as the node's queue on the approach, or on a link with a
+    ``space`` of its own, which then stays full and blocks the node before it.
+
+    Attributes
+    ----------
+    vehicles : int, optional
+        Places for waiting vehicles, ≥ 1.
+    teu : float, optional
+        Yard capacity [TEU], > 0.
+    """
+
+    vehicles: Annotated[int, Field(ge=1, strict=True)] | None = None
+    teu: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Space:
+        if (self.vehicles is None) == (self.teu is None):
+            raise ValueError("give exactly one of vehicles or teu")
+        return self
+
+
+class LinkSpace(_Model):
+    """Finite room on a link, e.g. the strip between two checkpoints of a border crossing.
+
+    A vehicle holds a place from the moment it enters the link until it **starts service** at
+    the next node, so vehicles queued at the next node still fill the link. A vehicle that
+    cannot enter a full link waits where it is: a vehicle that has just been served keeps its
+    lane, track or bay until a place frees (*blocking after service*); a vehicle leaving its
+    origin waits on the approach road, with no limit. A ``bidirectional`` link has one such
+    room per direction.
+
+    Attributes
+    ----------
+    vehicles : int
+        Places for vehicles on the link, moving or waiting at its end, ≥ 1.
+    """
+
+    vehicles: Annotated[int, Field(ge=1, strict=True)]
 
 
 class Inspection(_Model):
@@ -180,6 +237,9 @@ class FacilityBase(_NodeBase):
     max_vehicles_per_day : int, optional
         At most this many vehicles start clearance per local calendar day (an electronic
         queue quota); the rest wait for the next day.
+    space : Space, optional
+        Finite waiting room in front of the servers (vehicles) or a container yard (TEU);
+        omitted means unlimited.
     label, lat, lon, country
         As for :class:`CityNode`.
     """
@@ -191,6 +251,7 @@ class FacilityBase(_NodeBase):
     inspection: Inspection | None = None
     handling: Handling | None = None
     max_vehicles_per_day: Annotated[int, Field(ge=1, strict=True)] | None = None
+    space: Space | None = None
 
 
 class CheckpointNode(FacilityBase):
