@@ -21,7 +21,8 @@ _NonNegInt = Annotated[int, Field(ge=0, strict=True)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True,
+                              allow_inf_nan=False)
 
 
 def clock_hours(text: str) -> float:
