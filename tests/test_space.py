@@ -334,3 +334,53 @@ def test_space_needs_exactly_one_unit():
     data["nodes"]["x"]["space"] = {"vehicles": 3, "teu": 10}
     with pytest.raises(ScenarioError, match=r"nodes\.x\.space.*exactly one of vehicles or teu"):
         scenario_from_dict(data)
+
+
+def test_queue_kpis_agree_with_the_records():
+    from corridor_sim.kpis import replication_kpis
+
+    sc = scenario_from_dict(closure_scenario(strip=10, parking=30))
+    data = simulate(sc, 0, seed=3)
+    k = replication_kpis(data)
+    lo, hi = sc.warmup_hours, sc.horizon_hours
+    names = data.spaces["name"]
+    for key, prefix in (("space[exit]", "exit.space"), ("space[exit→entry]",
+                                                         "space[exit→entry]")):
+        t, used = _space_series(data, names.index(key), "o_used")
+        assert k[f"{prefix}.occupancy.mean"] == pytest.approx(_time_average(t, used, lo, hi))
+        assert k[f"{prefix}.occupancy.max"] == used.max()
+        assert k[f"{prefix}.occupancy.mean"] <= k[f"{prefix}.occupancy.p95"] \
+            <= k[f"{prefix}.occupancy.max"]
+    assert k["exit.space.approach_km.max"] == pytest.approx(
+        k["exit.space.approach.max"] * sc.vehicle_length_m / 1000)
+    # Crossing time, shipment by shipment: arrival at exit to departure from entry.
+    c = data.columns
+    exit_, entry = data.nodes.index("exit"), data.nodes.index("entry")
+    rows = list(zip(c["v_sid"], c["v_node"], c["v_arrived"], c["v_departed"], strict=True))
+    arr = {s: a for s, n, a, _ in rows if n == exit_}
+    times = [d - arr[s] for s, n, _, d in rows
+             if n == entry and not np.isnan(d) and d <= hi and arr[s] >= lo]
+    assert k["crossing[exit→entry].hours.mean"] == pytest.approx(np.mean(times))
+    assert k["crossing[exit→entry].hours.p95"] == pytest.approx(np.percentile(times, 95))
+    # Hours blocked: per visit of the exit checkpoint, zeros included.
+    assert k["exit.blocked_hours.per_day"] == pytest.approx(
+        c["b_hours"][c["v_departed"][c["b_vrow"]] >= lo].sum() / ((hi - lo) / 24))
+
+
+def test_teu_days_and_waits_for_a_train_have_their_own_names():
+    from corridor_sim.kpis import replication_kpis
+
+    sc = scenario_from_dict(yard_scenario(110))
+    data = simulate(sc, 0, seed=4)
+    k = replication_kpis(data)
+    days = (sc.horizon_hours - sc.warmup_hours) / 24
+    assert k["terminal.space.teu_days"] == pytest.approx(k["terminal.space.occupancy.mean"]
+                                                         * days)
+    wait = k["terminal>d:rail.wait_for_vehicle_hours.mean"]
+    assert 0 < wait < 48  # trains every 12 h, some loads left for the next one
+    c = data.columns
+    # Waits for a train are not visits: the terminal's throughput counts each load once.
+    assert k["terminal.shipments_per_day"] == pytest.approx(
+        ((c["v_node"] == data.nodes.index("terminal"))
+         & (c["v_departed"] >= sc.warmup_hours)).sum() / days)
+    assert c["w_sid"].size == c["j_size"][c["j_station"] == 1].sum()

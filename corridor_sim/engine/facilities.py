@@ -17,7 +17,7 @@ from .calendar import OperatingCalendar
 from .events import Tick, call_later
 from .recorder import Recorder
 
-__all__ = ["Consolidator", "Delay", "Facility", "Job", "Station"]
+__all__ = ["Consolidator", "Delay", "DirectionRouter", "Facility", "Job", "Quota", "Station"]
 
 _NEVER = float("inf")
 
@@ -49,10 +49,12 @@ class Job:
         A place on its next link, taken while it still held its server.
     blocked_since : float
         Model time it began to wait, blocked, for room ahead [h].
+    direction : int
+        Number of the node it arrived from, at a node with directions (else -1).
     """
 
     __slots__ = ("sids", "green", "commodity", "arrived", "queued", "begun", "regauge",
-                 "precleared", "held", "reserved", "blocked_since")
+                 "precleared", "held", "reserved", "blocked_since", "direction")
 
     def __init__(self, sids: list[int], green: bool, commodity: int = -1) -> None:
         self.sids = sids
@@ -63,6 +65,7 @@ class Job:
         self.precleared = 0.0
         self.held = self.reserved = None
         self.blocked_since = 0.0
+        self.direction = -1
 
     def begin(self, rec: Recorder, now: float) -> None:
         """Mark the start of service at the current node (once per node visit).
@@ -105,8 +108,9 @@ class Station:
     done : callable
         ``done(job)``: called when a job has been served.
     rec : Recorder
-    daily_limit : int, optional
-        At most this many jobs start per local calendar day.
+    daily_limit : int or callable, optional
+        At most this many jobs start per local calendar day; a callable gives the limit of
+        each local day index (None: no limit that day).
     """
 
     def __init__(self, env: simpy.Environment, index: int, calendar: OperatingCalendar,
@@ -118,6 +122,8 @@ class Station:
         self.green_priority = green_priority
         self.service, self.done, self.rec = service, done, rec
         self.daily_limit = daily_limit
+        self._limit_of = daily_limit if callable(daily_limit) else None
+        self._cap = None if callable(daily_limit) else daily_limit
         self._day, self._count = -1, 0
         self.q_general: deque[Job] = deque()
         self.q_green: deque[Job] = deque()
@@ -187,7 +193,9 @@ class Station:
                 day = cal.day_index(now)
                 if day != self._day:
                     self._day, self._count = day, 0
-                if self._count >= limit:
+                    if self._limit_of is not None:
+                        self._cap = self._limit_of(day)
+                if self._cap is not None and self._count >= self._cap:
                     self._wake(cal.day_start(day + 1))
                     return
             nxt = self._next()
@@ -243,6 +251,48 @@ class Station:
         self._dispatch()
 
 
+class Quota(Station):
+    """Admits jobs to what follows within a calendar and a daily limit, without serving them.
+
+    A direction's calendar and daily limit in front of servers it shares with other
+    directions: the job's service has not begun when it passes.
+    """
+
+    def _start(self, job: Job, green: bool, now: float) -> None:
+        self.done(job)
+
+
+class DirectionRouter:
+    """The clearance stage of a node with directions: each job to its direction's stage.
+
+    Parameters
+    ----------
+    routes : dict of int to object
+        Direction number → the stage (a station, or a quota in front of the shared one)
+        that its jobs arrive at.
+    default : object
+        The stage of directions not listed.
+    """
+
+    def __init__(self, routes: dict, default: Station) -> None:
+        self.routes, self.default = routes, default
+        self.stations = [default] + [r for r in routes.values() if not isinstance(r, Quota)]
+
+    @property
+    def done(self) -> Callable[[Job], None]:
+        """What follows the stage (handed on to each direction's servers)."""
+        return self.default.done
+
+    @done.setter
+    def done(self, value: Callable[[Job], None]) -> None:
+        for station in self.stations:
+            station.done = value
+
+    def arrive(self, job: Job) -> None:
+        """Send a job to its direction's stage."""
+        self.routes.get(job.direction, self.default).arrive(job)
+
+
 class Delay:
     """A stage without capacity limit: every job waits a sampled time, then goes on.
 
@@ -286,7 +336,7 @@ class Facility:
     def __init__(self, env: simpy.Environment, index: int, rec: Recorder,
                  leave: Callable[[Job], None]) -> None:
         self.env, self.index, self.rec, self.leave = env, index, rec, leave
-        self.stages: list[Station | Delay | Consolidator] = []
+        self.stages: list[Station | Delay | Consolidator | DirectionRouter] = []
         self.conditions: list[Callable[[Job], bool] | None] = []
         self.on_leave: Callable[[Job], None] | None = None
 
@@ -365,11 +415,13 @@ class Facility:
         stages, conditions = self.stages, self.conditions
         for i in range(len(stages) - 1, -1, -1):
             later = [c for c in conditions[i + 1:]]
-            if isinstance(stages[i], Station):
+            servers = (stages[i].stations if isinstance(stages[i], DirectionRouter)
+                       else [stages[i]] if isinstance(stages[i], Station) else [])
+            for station in servers:
                 if not later:
-                    stages[i].block_on_exit(can_leave)
+                    station.block_on_exit(can_leave)
                 else:
-                    stages[i].block_on_exit(
+                    station.block_on_exit(
                         lambda job, resume, later=later: any(c(job) for c in later)
                         or can_leave(job, resume))
             if conditions[i] is None:

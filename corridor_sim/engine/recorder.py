@@ -22,13 +22,17 @@ class Recorder:
     change of a space: its number, the time, the room used and the vehicles waiting for it on
     the approach and blocked after service) and the block columns (``b_*``: visit row and
     hours blocked after service); elsewhere these stay empty.
+
+    Loads that wait for a scheduled or when-full vehicle (a train, a flight) fill the wait
+    columns (``w_*``: the service's station number, the shipment, when it joined the queue
+    and when its vehicle left [h]); these waits are not visits of any node.
     """
 
     __slots__ = ("s_flow", "s_created", "s_end", "s_status", "s_node", "s_vrow",
                  "v_sid", "v_node", "v_arrived", "v_started", "v_departed",
                  "j_station", "j_start", "j_end", "j_size", "j_units",
                  "o_space", "o_time", "o_used", "o_approach", "o_blocked",
-                 "b_vrow", "b_hours")
+                 "b_vrow", "b_hours", "w_station", "w_sid", "w_queued", "w_left")
 
     def __init__(self) -> None:
         self.s_flow = array("i")
@@ -54,6 +58,10 @@ class Recorder:
         self.o_blocked = array("i")
         self.b_vrow = array("q")
         self.b_hours = array("d")
+        self.w_station = array("i")
+        self.w_sid = array("q")
+        self.w_queued = array("d")
+        self.w_left = array("d")
 
     def allocate(self, flows: np.ndarray, created: np.ndarray) -> None:
         """Lay out the shipment columns once, before the run.
@@ -142,6 +150,14 @@ class Recorder:
         for sid in sids:
             self.b_vrow.append(vrow[sid])
             self.b_hours.append(hours)
+
+    def vehicle_waits(self, station: int, sids: list[int], queued: list[float], now: float
+                      ) -> None:
+        """These loads, queued at ``queued`` [h], left on a vehicle of ``station`` at ``now``."""
+        self.w_station.extend([station] * len(sids))
+        self.w_sid.extend(sids)
+        self.w_queued.extend(queued)
+        self.w_left.extend([now] * len(sids))
 
     def freeze(self) -> dict[str, np.ndarray]:
         """All columns as numpy arrays (views, no copy), keyed by column name."""

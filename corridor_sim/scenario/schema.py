@@ -395,6 +395,10 @@ class Scenario(_Model):
         Default base seed.
     max_shipments : int, default 5_000_000
         Refuse to run when the expected shipments of one replication exceed this (memory guard).
+    vehicle_length_m : float, default 33
+        Metres of road one queued truck takes (its length plus the gap to the next), to turn
+        queues at road checkpoints into km. The default is inferred from the Nur Zholy queue
+        of November 2025: about 1,500 trucks over about 50 km (C59, C62).
     calendars : dict of str to Calendar
         Named calendars; ``round_the_clock`` is predefined.
     nodes : dict of str to Node
@@ -415,6 +419,7 @@ class Scenario(_Model):
     replications: Annotated[int, Field(ge=1, strict=True)] = 10
     seed: Annotated[int, Field(ge=0, strict=True)] = 1
     max_shipments: Annotated[int, Field(ge=1, strict=True)] = 5_000_000
+    vehicle_length_m: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 33.0
     calendars: dict[str, Calendar] = Field(default_factory=dict, validate_default=True)
     nodes: dict[str, Node] = Field(min_length=1)
     links: list[Link] = Field(default_factory=list)
