@@ -8,10 +8,12 @@ lines and exits with status 2, without a traceback and without writing anything.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import re
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,14 @@ _MAP_FORMATS = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
 _CLOCK = re.compile(r"^\d{1,2}:\d{2}$")
 
 
+def _outside_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--allow-outside", action="store_true",
+                   help="let extends: and csv: name absolute paths and files outside the "
+                   "scenario's folder tree (refused by default; trust the scenario first)")
+
+
 def _executor_options(p: argparse.ArgumentParser) -> None:
+    _outside_option(p)
     p.add_argument("-r", "--replications", type=int, help="replications (default: scenario's)")
     p.add_argument("-s", "--seed", type=int, help="base seed (default: scenario's)")
     p.add_argument("-w", "--workers", type=int, default=1,
@@ -78,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
 
     m = sub.add_parser("map", help="draw the corridor network of a scenario")
     m.add_argument("scenario", help="scenario file or bundled name")
+    _outside_option(m)
     m.add_argument("-o", "--out", type=Path,
                    help="image file, .png/.pdf/.svg (default results/<name>/map.png)")
 
@@ -89,6 +99,7 @@ def _parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="check scenario files and report every problem")
     v.add_argument("files", nargs="+", help="scenario files or bundled names")
+    _outside_option(v)
 
     sub.add_parser("list", help="list the bundled scenarios")
     return p
@@ -222,16 +233,58 @@ def _run_kwargs(args: argparse.Namespace) -> dict[str, Any]:
             "progress": False if args.quiet else None}
 
 
-def _cmd_run(args: argparse.Namespace) -> int:
-    from .experiment import run
+def _load(args: argparse.Namespace, source: str):  # noqa: ANN202 - Scenario
     from .scenario import load_scenario
 
-    scenario = load_scenario(args.scenario)
+    return load_scenario(source, allow_outside=getattr(args, "allow_outside", False))
+
+
+def _check_counts(args: argparse.Namespace) -> None:
+    """Refuse replication and worker counts no machine could run, before anything starts."""
+    from .errors import Problem, ScenarioError
+    from .scenario.guards import MAX_REPLICATIONS
+
+    problems = []
+    for flag, value in (("--replications", args.replications),
+                        ("--max-replications", getattr(args, "max_replications", None))):
+        if value is not None and value > MAX_REPLICATIONS:
+            problems.append(Problem(flag, f"must be at most {MAX_REPLICATIONS:,}, got {value:,}"))
+    if args.workers > 1024:
+        problems.append(Problem("--workers", f"must be at most 1024, got {args.workers:,}"))
+    if problems:
+        raise ScenarioError(problems)
+
+
+def _warn_scenario(scenario) -> None:  # noqa: ANN001 - Scenario
+    from .checks import scenario_warnings, warn
+
+    warn(scenario_warnings(scenario))
+
+
+def _warn_results(res) -> None:  # noqa: ANN001 - Results
+    from .checks import result_warnings, warn
+
+    warn(result_warnings(res.kpis, res.scenario))
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from ._files import check_output_folder, safe_name
+    from .experiment import run
+
+    _check_counts(args)
+    scenario = _load(args, args.scenario)
     targets = parse_target(args.target_halfwidth)
-    out = args.out or Path("results") / scenario.name
-    res = _with_warnings(lambda: run(scenario, **_run_kwargs(args), target_halfwidth=targets,
-                                     max_replications=args.max_replications,
-                                     keep=args.tables))
+    out = args.out or Path("results") / safe_name(scenario.name)
+    check_output_folder(out)
+
+    def call():  # noqa: ANN202
+        _warn_scenario(scenario)
+        res = run(scenario, **_run_kwargs(args), target_halfwidth=targets,
+                  max_replications=args.max_replications, keep=args.tables)
+        _warn_results(res)
+        return res
+
+    res = _with_warnings(call)
     res.to_dir(out, plots=not args.no_plots, tables=args.tables,
                table_format=args.table_format)
     if not args.quiet:
@@ -243,10 +296,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _names_for(paths: Sequence[str]) -> dict[str, Any]:
-    from .scenario import load_scenario
+def _names_for(args: argparse.Namespace, paths: Sequence[str]) -> dict[str, Any]:
+    from .errors import ScenarioError
 
-    scenarios = [load_scenario(p) for p in paths]
+    scenarios, problems = [], []
+    for p in paths:
+        try:
+            scenarios.append(_load(args, p))
+        except ScenarioError as err:
+            problems += err.problems
+    if problems:
+        raise ScenarioError(problems)
     names = [sc.name for sc in scenarios]
     out: dict[str, Any] = {}
     for path, sc, name in zip(paths, scenarios, names, strict=True):
@@ -273,43 +333,63 @@ def _print_comparison(cmp, out: Path, args: argparse.Namespace) -> None:  # noqa
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
+    from ._files import check_output_folder
     from .comparison import compare
     from .errors import Problem, ScenarioError
 
     if len(args.scenarios) < 2:
         raise ScenarioError([Problem("scenarios", "compare needs at least two scenario files")])
-    scenarios = _names_for(args.scenarios)
-    cmp = _with_warnings(lambda: compare(scenarios, **_run_kwargs(args)))
+    _check_counts(args)
+    scenarios = _names_for(args, args.scenarios)
+    check_output_folder(args.out)
+
+    def call():  # noqa: ANN202
+        for sc in scenarios.values():
+            _warn_scenario(sc)
+        cmp = compare(scenarios, **_run_kwargs(args))
+        for res in cmp.results.values():
+            _warn_results(res)
+        return cmp
+
+    cmp = _with_warnings(call)
     cmp.to_dir(args.out, plots=not args.no_plots)
     _print_comparison(cmp, args.out, args)
     return 0
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
+    from ._files import check_output_folder, safe_name
     from .comparison import sweep
     from .errors import Problem, ScenarioError
-    from .scenario import load_scenario
 
     if not args.sets:
         raise ScenarioError([Problem("--set", "give at least one --set PATH=V1,V2")])
+    _check_counts(args)
     factors = parse_set(args.sets)
-    scenario = load_scenario(args.scenario)
-    out = args.out or Path("results") / f"sweep-{scenario.name}"
-    cmp = _with_warnings(lambda: sweep(scenario, factors, **_run_kwargs(args)))
+    scenario = _load(args, args.scenario)
+    out = args.out or Path("results") / f"sweep-{safe_name(scenario.name)}"
+    check_output_folder(out)
+
+    def call():  # noqa: ANN202
+        _warn_scenario(scenario)
+        return sweep(scenario, factors, **_run_kwargs(args))
+
+    cmp = _with_warnings(call)
     cmp.to_dir(out, plots=not args.no_plots)
     _print_comparison(cmp, out, args)
     return 0
 
 
 def _cmd_map(args: argparse.Namespace) -> int:
+    from ._files import safe_name
     from .errors import Problem, ScenarioError
-    from .scenario import load_scenario
 
-    scenario = load_scenario(args.scenario)
-    out = args.out or Path("results") / scenario.name / "map.png"
+    scenario = _load(args, args.scenario)
+    out = args.out or Path("results") / safe_name(scenario.name) / "map.png"
     if out.suffix.lower() not in _MAP_FORMATS:
         raise ScenarioError([Problem("--out", f"must end in {', '.join(_MAP_FORMATS)}, got "
                                      f"{str(out)!r}")])
+    _check_file_out(out)
     import matplotlib.pyplot as plt
 
     from . import plot
@@ -322,29 +402,46 @@ def _cmd_map(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_file_out(out: Path) -> None:
+    """Refuse an output file that is a folder or whose folder cannot be written."""
+    from ._files import check_output_folder
+    from .errors import OutputError
+
+    if out.is_dir():
+        raise OutputError(f"output file {str(out)!r} is a folder; give a file name")
+    if out.parent.is_dir() and not os.access(out.parent, os.W_OK | os.X_OK):
+        raise OutputError(f"output file {str(out)!r} cannot be written (permission denied)")
+    if not out.parent.exists():
+        check_output_folder(out.parent)
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from .checks import scenario_warnings
     from .errors import ScenarioError
-    from .scenario import load_scenario
 
     failed = 0
     for f in args.files:
         try:
-            sc = load_scenario(f)
+            sc = _load(args, f)
         except ScenarioError as err:
             failed += 1
             print(err, file=sys.stderr)
         else:
             print(f"{f}: ok ({sc.name}: {len(sc.nodes)} nodes, {len(sc.links)} links, "
                   f"{len(sc.demand)} flows)")
+            for msg in scenario_warnings(sc):
+                print(f"warning: {f}: {msg}", file=sys.stderr)
     return EXIT_USAGE if failed else 0
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     from .calibration import calibration_report
     from .experiment import run
-    from .scenario import load_scenario
 
-    scenario = load_scenario(args.scenario)
+    _check_counts(args)
+    scenario = _load(args, args.scenario)
+    if args.out is not None:
+        _check_file_out(args.out)
     res = _with_warnings(lambda: run(scenario, **_run_kwargs(args)))
     report = calibration_report(res)
     if args.out is not None:
@@ -400,14 +497,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     from .errors import CorridorSimError
 
+    with _terminate_as_interrupt():
+        try:
+            return _COMMANDS[args.command](args)
+        except CorridorSimError as err:
+            print(err, file=sys.stderr)
+            return EXIT_USAGE
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return 130
+        except OSError as err:  # disk full, a folder removed under us: no traceback
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """While active, SIGTERM raises ``SystemExit(143)``, so every ``finally`` cleans up.
+
+    A half-written output folder is then removed, as on Ctrl-C.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _raise(signum: int, frame: object) -> None:
+        print("terminated", file=sys.stderr)
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, _raise)
     try:
-        return _COMMANDS[args.command](args)
-    except CorridorSimError as err:
-        print(err, file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["CorridorSimError", "NoRouteError", "Problem", "ScenarioError"]
+__all__ = ["MAX_SHOWN", "CorridorSimError", "NoRouteError", "OutputError", "Problem",
+           "ScenarioError"]
+
+
+MAX_SHOWN = 50
+"""Most problems a :class:`ScenarioError` message lists (``problems`` holds every one)."""
 
 
 class CorridorSimError(Exception):
@@ -59,8 +64,20 @@ class ScenarioError(CorridorSimError, ValueError):
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = list(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
+        shown = [str(p) for p in self.problems[:MAX_SHOWN]]
+        if len(self.problems) > MAX_SHOWN:
+            shown.append(f"… and {len(self.problems) - MAX_SHOWN:,} more problems "
+                         f"({len(self.problems):,} in all; fix the first ones and check again)")
+        super().__init__("\n".join(shown))
 
 
 class NoRouteError(ScenarioError, LookupError):
     """A demand flow has no route from its origin to its destination by its allowed modes."""
+
+
+class OutputError(CorridorSimError, OSError):
+    """An output folder cannot be written, or writing it would overwrite someone else's files.
+
+    Raised before a run starts when the path is a file or cannot be written, and before the
+    results are swapped in when the folder holds a file corridor_sim did not write.
+    """

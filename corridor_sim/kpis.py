@@ -4,6 +4,26 @@ Every KPI but the shipment counts is measured over the post-warm-up window
 [``warmup_hours``, ``horizon_hours``]. The counts (``created``, ``delivered``, ``in_system``,
 ``rejected``) cover the whole run, so that ``created = delivered + in_system + rejected`` holds
 exactly in every replication.
+
+KPI names are dotted: ``NODE.wait_hours.mean``, ``FLOW.lead_time_hours.mean`` (flows are named
+``origin>destination:commodity``), ``origin>destination:mode.departures_per_day`` for a link's
+service. Names that are not about one node or flow are bracketed, so that they can collide
+neither with flow keys nor with node names (which hold no brackets):
+
+- ``space[FROM→TO].…`` a link's finite space (``…occupancy.mean``, ``.p95``, ``.max``,
+  ``.full_share``, ``.approach.mean``/``.max``, ``.blocked.mean``/``.max``); a node's own
+  space is ``NODE.space.…`` (the same, with ``teu_days`` for a yard and ``approach_km.max``
+  at a road checkpoint);
+- ``crossing[A→B].hours.mean`` / ``.p95`` / ``.vehicles_per_day``: the border-crossing time on
+  the CAREC definition, from arrival in the queue of checkpoint ``A`` to departure from the
+  next checkpoint ``B``, for every pair of checkpoints joined by a link, per direction.
+
+Per direction of travel through a node that vehicles reach from more than one neighbour:
+``NODE.from[PREV].wait_hours.mean`` / ``.p95``, ``.vehicles_per_day`` and
+``.queue_length.mean`` / ``.max`` (``PREV`` is the node they arrive from); a direction's own
+lanes add ``NODE.from[PREV].utilisation`` and its own space ``NODE.from[PREV].space.…``.
+Queue lengths count shipments, which at a road checkpoint are trucks; ``NODE.queue_km.mean``
+/ ``.max`` turn them into km of road at the scenario's ``vehicle_length_m``.
 """
 
 from __future__ import annotations
@@ -12,7 +32,7 @@ import numpy as np
 
 from .records import DELIVERED, IN_SYSTEM, REJECTED, ReplicationData
 
-__all__ = ["queue_profile", "replication_kpis", "shipment_arrays"]
+__all__ = ["queue_profile", "replication_kpis", "shipment_arrays", "step_stats"]
 
 
 def shipment_arrays(data: ReplicationData) -> dict[str, np.ndarray]:
@@ -99,6 +119,160 @@ def _node_kpis(data: ReplicationData, node: int, name: str, out: dict[str, float
         out[f"{name}.queue_length.max"] = 0.0
 
 
+def step_stats(times: np.ndarray, values: np.ndarray, lo: float, hi: float
+               ) -> tuple[float, float, float, np.ndarray, np.ndarray]:
+    """Time-weighted mean, p95 and max over [lo, hi] of a step function.
+
+    Parameters
+    ----------
+    times, values : numpy.ndarray
+        The function is ``values[i]`` from ``times[i]`` (sorted) until ``times[i + 1]``, and 0
+        before ``times[0]``.
+    lo, hi : float
+        The window [h].
+
+    Returns
+    -------
+    mean, p95, max : float
+    levels, durations : numpy.ndarray
+        Each level held within the window and for how long [h].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> step_stats(np.array([0.0, 1.0, 3.0]), np.array([2.0, 4.0, 0.0]), 0.0, 4.0)[:3]
+    (2.5, 4.0, 4.0)
+    """
+    before = np.searchsorted(times, lo, side="right") - 1
+    first = values[before] if before >= 0 else 0.0
+    keep = (times > lo) & (times < hi)
+    t = np.concatenate([[lo], times[keep], [hi]])
+    v = np.concatenate([[first], values[keep]])
+    dt = np.diff(t)
+    total = hi - lo
+    mean = float(np.sum(v * dt) / total)
+    order = np.argsort(v, kind="stable")
+    cum = np.cumsum(dt[order])
+    p95 = float(v[order][np.searchsorted(cum, 0.95 * total - 1e-9)]) if v.size else 0.0
+    return mean, p95, float(v.max()), v, dt
+
+
+def _space_kpis(data: ReplicationData, out: dict[str, float]) -> None:
+    """Occupancy, overflow onto the approach and blocked servers of every finite space."""
+    c = data.columns
+    lo, hi = data.warmup_hours, data.horizon_hours
+    sp = data.spaces
+    space_col = c["o_space"]
+    for i, prefix in enumerate(sp["prefix"]):
+        mask = space_col == i
+        t = c["o_time"][mask]
+        mean, p95, top, levels, dt = step_stats(t, c["o_used"][mask], lo, hi)
+        out[f"{prefix}.occupancy.mean"] = mean
+        out[f"{prefix}.occupancy.p95"] = p95
+        out[f"{prefix}.occupancy.max"] = top
+        out[f"{prefix}.full_share"] = float(
+            dt[levels >= sp["capacity"][i] - 1e-9].sum() / (hi - lo))
+        if sp["unit"][i] == "teu":
+            out[f"{prefix}.teu_days"] = mean * (hi - lo) / 24.0
+        a_mean, _, a_max, _, _ = step_stats(t, c["o_approach"][mask].astype(float), lo, hi)
+        out[f"{prefix}.approach.mean"] = a_mean
+        out[f"{prefix}.approach.max"] = a_max
+        metres = data.road_m_per_vehicle.get(sp["node"][i])
+        if sp["kind"][i] == "node" and metres is not None:
+            out[f"{prefix}.approach_km.max"] = a_max * metres / 1000.0
+        if sp["kind"][i] == "link":
+            b_mean, _, b_max, _, _ = step_stats(t, c["o_blocked"][mask].astype(float), lo, hi)
+            out[f"{prefix}.blocked.mean"] = b_mean
+            out[f"{prefix}.blocked.max"] = b_max
+
+
+def _blocked_kpis(data: ReplicationData, out: dict[str, float]) -> None:
+    """Hours blocked after service at each node before a link with finite space."""
+    c = data.columns
+    lo, hi = data.warmup_hours, data.horizon_hours
+    sp = data.spaces
+    senders = sorted({f for f, k in zip(sp["from_node"], sp["kind"], strict=True)
+                      if k == "link" and f >= 0})
+    hours = np.zeros(c["v_sid"].size)
+    np.add.at(hours, c["b_vrow"].astype(np.int64), c["b_hours"])
+    departed = c["v_departed"]
+    for node in senders:
+        with np.errstate(invalid="ignore"):
+            sel = (c["v_node"] == node) & (departed >= lo) & (departed <= hi)
+        name = data.nodes[node]
+        out[f"{name}.blocked_hours.mean"] = float(hours[sel].mean()) if sel.any() else np.nan
+        out[f"{name}.blocked_hours.per_day"] = float(hours[sel].sum()) / ((hi - lo) / 24.0)
+
+
+def _previous_nodes(data: ReplicationData) -> np.ndarray:
+    """For each visit, the index of the node its shipment came from on its route (-1: none)."""
+    n_nodes = len(data.nodes)
+    where = {n: i for i, n in enumerate(data.nodes)}
+    table = np.full((max(len(data.flows["route"]), 1), n_nodes), -1, dtype=np.int64)
+    for f, route in enumerate(data.flows["route"]):
+        names = route.split(">")
+        for a, b in zip(names, names[1:], strict=False):
+            table[f, where[b]] = where[a]
+    c = data.columns
+    flows = c["s_flow"].astype(np.int64)[c["v_sid"]] if c["v_sid"].size else \
+        np.empty(0, dtype=np.int64)
+    return table[flows, c["v_node"]] if flows.size else flows
+
+
+def _direction_kpis(data: ReplicationData, out: dict[str, float]) -> None:
+    """Waits, queues and vehicles per day per direction (the node vehicles arrive from)."""
+    c = data.columns
+    lo, hi = data.warmup_hours, data.horizon_hours
+    days = (hi - lo) / 24.0
+    prev = _previous_nodes(data)
+    node = c["v_node"]
+    arrived, started, departed = c["v_arrived"], c["v_started"], c["v_departed"]
+    for n in np.unique(node).tolist():
+        here = node == n
+        sources = [p for p in np.unique(prev[here]).tolist() if p >= 0]
+        if len(sources) < 2:
+            continue
+        for p in sources:
+            sel = here & (prev == p)
+            key = f"{data.nodes[n]}.from[{data.nodes[p]}]"
+            a, s, d = arrived[sel], started[sel], departed[sel]
+            waits = (s - a)[(a >= lo) & ~np.isnan(s)]
+            out[f"{key}.wait_hours.mean"] = float(waits.mean()) if waits.size else np.nan
+            out[f"{key}.wait_hours.p95"] = (float(np.percentile(waits, 95)) if waits.size
+                                            else np.nan)
+            with np.errstate(invalid="ignore"):
+                out[f"{key}.vehicles_per_day"] = float(((d >= lo) & (d <= hi)).sum()) / days
+            s_end = np.where(np.isnan(s), hi, s)
+            queue = np.clip(np.minimum(s_end, hi) - np.maximum(a, lo), 0.0, None)
+            out[f"{key}.queue_length.mean"] = float(queue.sum()) / (hi - lo)
+            times, counts = queue_profile(a, s, hi)
+            inside = times >= lo
+            before = counts[~inside][-1:] if (~inside).any() else np.zeros(1)
+            out[f"{key}.queue_length.max"] = float(max(before.max(initial=0.0),
+                                                       counts[inside].max(initial=0.0)))
+
+
+def _crossing_kpis(data: ReplicationData, out: dict[str, float]) -> None:
+    """Border-crossing time per crossing and direction (CAREC: queue at A to leaving B)."""
+    c = data.columns
+    lo, hi = data.warmup_hours, data.horizon_hours
+    sid, node = c["v_sid"], c["v_node"]
+    arrived, departed = c["v_arrived"], c["v_departed"]
+    order = np.lexsort((arrived, sid))
+    s, n = sid[order], node[order]
+    a, d = arrived[order], departed[order]
+    same = s[:-1] == s[1:]
+    for first, second in data.crossings:
+        with np.errstate(invalid="ignore"):
+            pair = same & (n[:-1] == first) & (n[1:] == second) & (a[:-1] >= lo) \
+                & (d[1:] <= hi)
+        hours = d[1:][pair] - a[:-1][pair]
+        name = f"crossing[{data.nodes[first]}→{data.nodes[second]}]"
+        out[f"{name}.hours.mean"] = float(hours.mean()) if hours.size else np.nan
+        out[f"{name}.hours.p95"] = float(np.percentile(hours, 95)) if hours.size else np.nan
+        out[f"{name}.vehicles_per_day"] = hours.size / ((hi - lo) / 24.0)
+
+
 def _station_kpis(data: ReplicationData, out: dict[str, float]) -> None:
     c = data.columns
     lo, hi = data.warmup_hours, data.horizon_hours
@@ -114,6 +288,8 @@ def _station_kpis(data: ReplicationData, out: dict[str, float]) -> None:
         if role in ("service", "consolidation"):
             label = "departures_per_day" if role == "service" else "trains_per_day"
             out[f"{name}.{label}"] = float(inside.sum()) / days
+            if role == "service":
+                _vehicle_wait_kpis(data, i, name, out)
             loads = c["j_units"][mask][(start >= lo) & (start <= hi)]
             out[f"{name}.fill_rate"] = (float(loads.mean()) / st["capacity"][i]
                                         if loads.size else np.nan)
@@ -123,6 +299,20 @@ def _station_kpis(data: ReplicationData, out: dict[str, float]) -> None:
         out[f"{name}.utilisation"] = float(busy / capacity) if capacity > 0 else np.nan
         if role == "clearance":
             out[f"{name}.vehicles_per_day"] = float(inside.sum()) / days
+
+
+def _vehicle_wait_kpis(data: ReplicationData, station: int, name: str,
+                       out: dict[str, float]) -> None:
+    """Waits of loads for a train or flight of a link's service (never a node's visits)."""
+    c = data.columns
+    if "w_station" not in c:
+        return
+    lo, hi = data.warmup_hours, data.horizon_hours
+    sel = (c["w_station"] == station) & (c["w_queued"] >= lo) & (c["w_left"] <= hi)
+    waits = (c["w_left"] - c["w_queued"])[sel]
+    out[f"{name}.wait_for_vehicle_hours.mean"] = float(waits.mean()) if waits.size else np.nan
+    out[f"{name}.wait_for_vehicle_hours.p95"] = (float(np.percentile(waits, 95))
+                                                 if waits.size else np.nan)
 
 
 def replication_kpis(data: ReplicationData) -> dict[str, float]:
@@ -170,5 +360,17 @@ def replication_kpis(data: ReplicationData) -> dict[str, float]:
         out[f"{key}.lead_time_hours.mean"] = float(vals.mean()) if vals.size else np.nan
     for node in sorted(nodes - {-1}):
         _node_kpis(data, node, data.nodes[node], out, sh["units"], sh["teu"])
+        metres = data.road_m_per_vehicle.get(node)
+        if metres is not None:
+            name = data.nodes[node]
+            for stat in ("mean", "max"):
+                out[f"{name}.queue_km.{stat}"] = out[f"{name}.queue_length.{stat}"] \
+                    * metres / 1000.0
     _station_kpis(data, out)
+    _direction_kpis(data, out)
+    if data.spaces.get("name"):
+        _space_kpis(data, out)
+        _blocked_kpis(data, out)
+    if data.crossings:
+        _crossing_kpis(data, out)
     return out

@@ -13,7 +13,8 @@ import networkx as nx
 from .errors import Problem
 from .scenario.schema import FACILITY_KINDS, Demand, Scenario
 
-__all__ = ["Network", "Route", "allowed_modes", "build_graph", "route_problems"]
+__all__ = ["Network", "Route", "allowed_modes", "build_graph", "direction_problems",
+           "route_problems", "space_problems"]
 
 
 @dataclass(frozen=True)
@@ -221,6 +222,137 @@ def route_problems(scenario: Scenario) -> list[Problem]:
                                     f"{flow.commodity!r}"))
             continue
         problems += _capacity_problems(scenario, net, route, flow, f"demand[{i}]")
+    problems += direction_problems(scenario, net)
+    if not problems and any(link.space is not None for link in scenario.links):
+        problems += space_problems(scenario, net)
+    return problems
+
+
+def direction_problems(scenario: Scenario, net: Network | None = None) -> list[Problem]:
+    """Directions named after nodes that no link leads from, and unknown calendars.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    net : Network, optional
+
+    Returns
+    -------
+    list of Problem
+    """
+    net = net or Network(scenario)
+    problems = []
+    for name, node in scenario.nodes.items():
+        for src, d in (getattr(node, "directions", None) or {}).items():
+            path = f"nodes.{name}.directions.{src}"
+            if src not in scenario.nodes:
+                problems.append(Problem(path, f"unknown node {src!r}; a direction is named by "
+                                        "the node its vehicles arrive from"))
+            elif not net.graph.has_edge(src, name):
+                into = sorted(net.graph.predecessors(name))
+                problems.append(Problem(path, f"no link leads from {src!r} to {name!r}; "
+                                        f"vehicles arrive from {', '.join(map(repr, into))}"))
+            if d.calendar is not None and d.calendar not in scenario.calendars:
+                problems.append(Problem(f"{path}.calendar", f"unknown calendar {d.calendar!r}"))
+    return problems
+
+
+def _stages(node, came_from: str | None = None) -> list[tuple[str, bool, bool]]:
+    """(name, has servers, conditional) of each stage of a facility, in the engine's order.
+
+    Vehicles arriving from ``came_from`` use that direction's own lanes where it has them.
+    """
+    out = []
+    if node.service_time is not None:
+        d = (node.directions or {}).get(came_from)
+        own = d is not None and d.pool == "own"
+        out.append((f"lanes for vehicles from {came_from!r}" if own else "lanes", True, False))
+    if getattr(node, "transshipment", None) is not None:
+        out.append(("transshipment tracks", True, True))
+    if node.handling is not None:
+        out.append(("handling tracks", True, False))
+    transload = getattr(node, "transload", None)
+    if transload is not None:
+        out.append(("trans-loading bays", transload.bays is not None, False))
+    con = getattr(node, "consolidation", None)
+    if con is not None and con.enabled:
+        out.append(("consolidation", False, False))
+    return out
+
+
+def _held_at_exit(node, came_from: str | None = None) -> list[str]:
+    """Server groups of a node that a served vehicle may keep while blocked on its way out."""
+    held = []
+    stages = _stages(node, came_from)
+    for i in range(len(stages) - 1, -1, -1):
+        name, servers, conditional = stages[i]
+        if servers:
+            held.append(name)
+        if not conditional:
+            break
+    return held
+
+
+def space_problems(scenario: Scenario, net: Network | None = None) -> list[Problem]:
+    """Finite link spaces that can deadlock: a cycle of servers waiting for each other.
+
+    A served vehicle keeps its server while the link ahead is full (blocking after service);
+    the link frees only when the servers at its end start one of its vehicles. When those
+    servers can themselves be held by vehicles waiting for another full link that leads back,
+    as the shared lanes of two checkpoints joined by a strip with room in both directions,
+    every server may end up holding a vehicle that waits for another: a deadlock. Each such
+    cycle is one problem.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    net : Network, optional
+        The scenario's network (built if not given).
+
+    Returns
+    -------
+    list of Problem
+    """
+    net = net or Network(scenario)
+    index = {}
+    for i, link in enumerate(scenario.links):
+        if link.space is not None:
+            index.setdefault((link.from_, link.to, link.mode), i)
+            if link.bidirectional:
+                index.setdefault((link.to, link.from_, link.mode), i)
+    wait_for = nx.DiGraph()
+    for flow in scenario.demand:
+        route = net.flow_route(flow)
+        if route is None:
+            continue
+        for j, (u, v, mode) in enumerate(zip(route.nodes, route.nodes[1:], route.modes,
+                                             strict=False)):
+            if (u, v, mode) not in index:
+                continue
+            space = ("space", u, v, mode)
+            before = route.nodes[j - 1] if j > 0 else None
+            if scenario.nodes[u].kind in FACILITY_KINDS:
+                for group in _held_at_exit(scenario.nodes[u], before):
+                    wait_for.add_edge(("servers", u, group), space)
+            end = scenario.nodes[v]
+            if end.kind in FACILITY_KINDS:
+                stages = _stages(end, u)
+                if stages and stages[0][1] and stages[0][0] in _held_at_exit(end, u):
+                    wait_for.add_edge(space, ("servers", v, stages[0][0]))
+    problems = []
+    for cycle in nx.simple_cycles(wait_for):
+        spaces = [c for c in cycle if c[0] == "space"]
+        first = min(index[c[1:]] for c in spaces)
+        chain = " → ".join(f"the {c[2]} of {c[1]!r}" if c[0] == "servers"
+                           else f"room on {c[1]}→{c[2]}" for c in cycle)
+        nodes = sorted({c[1] for c in cycle if c[0] == "servers"})
+        problems.append(Problem(
+            f"links[{first}].space",
+            f"finite spaces on both sides of shared servers can deadlock ({chain} → back): "
+            f"served vehicles keep their servers while they wait for room that only the other "
+            f"servers can free. Split the servers of {', '.join(map(repr, nodes))} by "
+            "direction (directions: {FROM_NODE: {pool: own, lanes: {...}}}), or drop one of "
+            "these spaces"))
     return problems
 
 

@@ -40,6 +40,18 @@ class ReplicationData:
         (open server-window hours within [warm-up, horizon], per server).
     columns : dict of str to numpy.ndarray
         The recorder's columns (see :class:`Recorder`).
+    spaces : dict of str to list
+        One entry per finite space (empty without any): ``name`` (``space[node]`` or
+        ``space[from→to]``), ``kind`` (``"node"`` or ``"link"``), ``node`` (index of the node
+        it is in front of), ``from_node`` (index of a link's start node, else -1),
+        ``capacity`` and ``unit`` (``"vehicles"`` or ``"teu"``). Occupancy columns ``o_*``
+        refer to spaces by position in these lists.
+    crossings : list of tuple of int
+        ``(a, b)`` node indices of every pair of checkpoints joined by a link, per direction of
+        travel (a border crossing's two sides); crossing times are measured from arrival at
+        ``a`` to departure from ``b``.
+    road_m_per_vehicle : dict of int to float
+        Metres of road a queued vehicle takes, for each road checkpoint (node index).
     """
 
     replication: int
@@ -51,3 +63,6 @@ class ReplicationData:
     flows: dict[str, list]
     stations: dict[str, list]
     columns: dict[str, np.ndarray] = field(repr=False)
+    spaces: dict[str, list] = field(default_factory=dict)
+    crossings: list[tuple[int, int]] = field(default_factory=list)
+    road_m_per_vehicle: dict[int, float] = field(default_factory=dict)

@@ -5,6 +5,14 @@ A replication starts with an empty corridor, so its first days are not typical. 
 (:func:`corridor_sim.stats.mser5`) where the daily series of each facility node settle, and
 :func:`corridor_sim.run` warns with a :class:`WarmupWarning` when that is later than the
 chosen warm-up.
+
+MSER-5 alone cannot tell an empty start from a scheduled closure or a seasonal low: a holiday
+backlog in the first weeks also looks like a transient. The check therefore keeps only what an
+empty start can cause. An empty corridor has *less* in it than a warm one, so a queue series
+is flagged only when the days after the warm-up pull its mean *down* (a backlog after a
+closure pushes it up); and a node's throughput lags the start only while shipments are still
+on their way to it, so a throughput series is flagged only when the warm-up is shorter than the
+free-flow time from the origins to the node (the node's own filling shows in its queue).
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from .stats import mser5
 if TYPE_CHECKING:  # pragma: no cover
     from .records import ReplicationData
     from .results import Results
+    from .scenario.schema import Scenario
 
 __all__ = ["MIN_DAYS", "WarmupWarning", "binned_queue", "check_warmup", "daily_series",
            "warmup_message"]
@@ -104,6 +113,29 @@ def _series_of(results: Results) -> list[dict[str, np.ndarray]]:
     return results.daily_series()
 
 
+def _fill_days(scenario: Scenario) -> dict[str, float]:
+    """Free-flow time [days] from creation to arrival at each node, the longest over flows.
+
+    Travel and the expected wait for a departure on each link, plus the mean service at the
+    nodes passed before (the routing estimate of :class:`corridor_sim.network.Network`).
+    """
+    from .network import Network
+
+    net = Network(scenario)
+    g = net.graph
+    out: dict[str, float] = {}
+    for flow in scenario.demand:
+        route = net.flow_route(flow)
+        if route is None:
+            continue
+        hours = 0.0
+        for a, b, mode in zip(route.nodes, route.nodes[1:], route.modes, strict=False):
+            hours += g[a][b][mode]["hours"]
+            out[b] = max(out.get(b, 0.0), hours / 24.0)
+            hours += g.nodes[b]["service_hours"]
+    return out
+
+
 def check_warmup(results: Results, confidence: float = 0.95, alpha: float = 0.01
                  ) -> pd.DataFrame:
     """MSER-5 truncation point of each facility node's daily series, against the warm-up.
@@ -115,7 +147,11 @@ def check_warmup(results: Results, confidence: float = 0.95, alpha: float = 0.01
     shifts the post-warm-up mean of the series by more than that mean's confidence
     half-width across replications (the precision the KPI is reported at), and the shift is
     clear in a paired test over replications (level ``alpha``). On stationary series this
-    flags fewer than 0.5% of series.
+    flags fewer than 0.5% of series. Only a shift an empty start can cause counts (see the
+    module notes): a queue series whose early days are *below* the rest, a throughput series
+    of a node that shipments take longer than the warm-up to reach. A backlog after a scheduled
+    closure is not the empty start and gives no warning; a seasonal low at the start of the
+    run can still look like one.
 
     Parameters
     ----------
@@ -133,7 +169,8 @@ def check_warmup(results: Results, confidence: float = 0.95, alpha: float = 0.01
         point [days]), ``warmup_days`` (the scenario's [days]), ``bias`` (post-warm-up mean
         minus the mean after the suggested point, in the series' unit), ``halfwidth`` (CI
         half-width of the post-warm-up mean), ``too_short`` (suggested > warm-up, ``|bias| >
-        halfwidth`` and the shift is significant) and ``unsettled`` (the truncation point is
+        halfwidth``, the shift is significant and is one an empty start causes) and
+        ``unsettled`` (the truncation point is
         at the end of the searched half: the run is too short to see a steady state, or the
         node is overloaded). Empty when the run is shorter than :data:`MIN_DAYS`.
     """
@@ -146,6 +183,7 @@ def check_warmup(results: Results, confidence: float = 0.95, alpha: float = 0.01
     if results.scenario.horizon_days < MIN_DAYS or not results.replications:
         return pd.DataFrame(columns=columns, index=pd.Index([], name="series"))
     series = _series_of(results)
+    fill = _fill_days(results.scenario)
     w = int(np.ceil(warmup - 1e-9))
     rows = {}
     for name in series[0]:
@@ -168,7 +206,9 @@ def check_warmup(results: Results, confidence: float = 0.95, alpha: float = 0.01
             sd = float(shifts.std(ddof=1)) if n > 1 else 0.0
             clear = n == 1 or sd == 0.0 or abs(bias) > float(
                 st.t.ppf(1 - alpha / 2, n - 1)) * sd / np.sqrt(n)
-        too_short = days > warmup and clear and not abs(bias) <= half
+        node, _, kind = name.rpartition(".")
+        empty_start = bias < 0 and (kind != "throughput_per_day" or warmup < fill.get(node, 0.0))
+        too_short = days > warmup and clear and not abs(bias) <= half and empty_start
         rows[name] = (float(days), warmup, bias, half, bool(too_short), days >= limit)
     out = pd.DataFrame.from_dict(rows, orient="index", columns=columns)
     out.index.name = "series"

@@ -1,20 +1,37 @@
-"""Operating calendars: shifts, night shifts, holidays, time zones and local days."""
+"""Operating calendars: shifts, night shifts, holidays, time zones and local days.
+
+Holidays from the ``holidays`` package through the port-closure table are checked against the
+closure dates the sources report, and against the library itself.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import re
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import ValidationError
 
+import corridor_sim as cs
 from corridor_sim.engine.calendar import OperatingCalendar
+from corridor_sim.holiday_closures import (
+    CLOSURE_RULES,
+    COUNTRIES,
+    port_closure_days,
+    public_holiday_days,
+)
 from corridor_sim.scenario.schema import Calendar, clock_hours
 
 START = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)  # a Wednesday
 WEEK = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 HORIZON = 24 * 21
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"  # shared/ beside the repo
+FACTS = {"S": DATA / "corridor_facts.md", "C": DATA / "cost_space_carbon_facts.md"}
+START_OCT1_UTC = (dt.datetime(2025, 10, 1, tzinfo=dt.timezone.utc) - START).total_seconds() / 3600
+START_MAY9_UTC = (dt.datetime(2025, 5, 9, tzinfo=dt.timezone.utc) - START).total_seconds() / 3600
 
 
 def make(start: dt.datetime = START, horizon: float = HORIZON, **calendar) -> OperatingCalendar:
@@ -295,3 +312,244 @@ def test_calendars_do_not_depend_on_the_machine_time_zone(monkeypatch):
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+# --------------------------------------------------------------------------- holidays
+
+
+def _span(day: dt.date, zone: str, start: dt.datetime = START) -> tuple[float, float]:
+    """Model hours of a local day in a zone, computed independently of the engine."""
+    a = dt.datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(zone))
+    b = a + dt.timedelta(days=1)
+    return tuple((x.astimezone(dt.timezone.utc) - start).total_seconds() / 3600 for x in (a, b))
+
+
+@pytest.mark.parametrize("rule", CLOSURE_RULES, ids=lambda r: f"{r.country}-{r.name}")
+def test_each_rule_gives_back_every_reported_closure(rule):
+    for day in rule.reported:
+        closed = {d for y in (day.year - 1, day.year, day.year + 1)
+                  for d, name in port_closure_days(rule.country, y).items() if name == rule.name}
+        assert day in closed, f"{rule.name} {day} ({', '.join(rule.sources)}) not closed"
+
+
+def test_rules_cite_sources_that_exist_and_name_library_holidays():
+    facts = {kind: path.read_text() for kind, path in FACTS.items() if path.exists()}
+    for rule in CLOSURE_RULES:
+        assert rule.sources and all(s[0] in "SC" and s[1:].isdigit() for s in rule.sources)
+        assert rule.reported and rule.offsets_days
+        for source in rule.sources:
+            if source[0] in facts:
+                assert re.search(rf"\b{source}\b", facts[source[0]]), source
+        names = {n for y in range(2024, 2027)
+                 for n in public_holiday_days(rule.country, y).values()}
+        assert rule.holiday in names, f"the holidays package has no {rule.holiday!r}"
+
+
+# Closure days worked out by hand from published holiday dates (lunar new year 10 Feb 2024,
+# 29 Jan 2025, 17 Feb 2026; Dragon Boat 10 Jun 2024, 31 May 2025, 19 Jun 2026; Mid-Autumn
+# 17 Sep 2024, 6 Oct 2025, 25 Sep 2026) and the closure table (eve to day 2; festival day;
+# 1–3 October; 1, 7, 9 May).
+EXPECTED_CN = {
+    2024: ["2024-02-09", "2024-02-10", "2024-02-11", "2024-06-10", "2024-09-17",
+           "2024-10-01", "2024-10-02", "2024-10-03"],
+    2025: ["2025-01-28", "2025-01-29", "2025-01-30", "2025-05-31", "2025-10-01",
+           "2025-10-02", "2025-10-03", "2025-10-06"],
+    2026: ["2026-02-16", "2026-02-17", "2026-02-18", "2026-06-19", "2026-09-25",
+           "2026-10-01", "2026-10-02", "2026-10-03"],
+}
+
+
+@pytest.mark.parametrize("year", [2024, 2025, 2026])
+def test_closure_days_2024_to_2026(year):
+    assert [str(d) for d in port_closure_days("CN", year)] == EXPECTED_CN[year]
+    assert [str(d) for d in port_closure_days("KZ", year)] == [f"{year}-05-01", f"{year}-05-07",
+                                                               f"{year}-05-09"]
+
+
+@pytest.mark.parametrize("year", [2024, 2025, 2026])
+def test_closure_days_follow_the_library(year):
+    import holidays
+
+    for country in COUNTRIES:
+        listed = holidays.country_holidays(country, years=year, language="en_US")
+        for rule in (r for r in CLOSURE_RULES if r.country == country):
+            first = min(listed.get_named(rule.holiday, lookup="exact"))
+            days = {d for d, name in port_closure_days(country, year).items() if name == rule.name}
+            assert days == {first + dt.timedelta(days=k) for k in rule.offsets_days}
+        # every closure day is a public holiday of the country, or the eve of one
+        for day in port_closure_days(country, year):
+            assert day in listed or day + dt.timedelta(days=1) in listed
+        assert set(public_holiday_days(country, year)) == set(listed)
+
+
+def test_no_closure_in_years_without_the_public_holiday():
+    # Dragon Boat and Mid-Autumn became Chinese public holidays in 2008
+    names = set(port_closure_days("CN", 2005).values())
+    assert names == {"Spring Festival", "National Day"}
+    assert "Dragon Boat" in set(port_closure_days("CN", 2008).values())
+
+
+def test_unknown_country_is_refused():
+    with pytest.raises(ValueError, match="unknown country 'RU'"):
+        port_closure_days("RU", 2025)
+
+
+def test_kz_and_cn_closures_fall_on_their_own_countries_hours():
+    # Victory Day 9 May 2025 in Almaty (UTC+5) and National Day 1 Oct 2025 in Beijing (UTC+8)
+    cal = make(horizon=24 * 300, always_open=True, port_closures=["CN", "KZ"], timezone="UTC")
+    spans = {(round(a, 6), round(b, 6)) for a, b in cal.closures}
+    may9 = _span(dt.date(2025, 5, 9), "Asia/Almaty")
+    oct1 = _span(dt.date(2025, 10, 1), "Asia/Shanghai")
+    assert oct1 == (START_OCT1_UTC - 8, START_OCT1_UTC + 16)
+    assert may9 in spans  # a closure of its own
+    assert (oct1[0], oct1[0] + 72) in spans  # 1–3 October in one piece
+    for t, open_ in [(may9[0] - 1e-6, True), (may9[0], False), (may9[1] - 1e-6, False),
+                     (may9[1], True), (oct1[0] - 1e-6, True), (oct1[0], False),
+                     (oct1[0] + 72 - 1e-6, False), (oct1[0] + 72, True)]:
+        assert cal.is_open(t) is open_, t
+    if utc_offset_hours("Asia/Almaty", dt.datetime(2025, 5, 9, tzinfo=dt.timezone.utc)) == 5:
+        assert may9 == (START_MAY9_UTC - 5, START_MAY9_UTC + 19)
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Almaty", "Asia/Shanghai", "America/New_York"])
+def test_both_sides_close_over_the_same_utc_hours_whatever_their_zone(zone):
+    here = make(horizon=24 * 365, always_open=True, port_closures=["CN", "KZ"],
+                timezone="Asia/Shanghai")
+    there = make(horizon=24 * 365, always_open=True, port_closures=["CN", "KZ"], timezone=zone)
+    assert here.closures == there.closures
+    assert len(here.closures) == 7  # 28–30 Jan, 1 May, 7 May, 9 May, 31 May, 1–3 Oct, 6 Oct
+    total = sum(b - a for a, b in here.closures)
+    assert total == pytest.approx(24 * 11)
+    assert here.open_hours(0, 24 * 365) == pytest.approx(24 * (365 - 11))
+
+
+def test_closures_cut_shifts_in_another_zone():
+    # Nur Zholy on 09:00–21:00 Almaty shifts; China's 1–3 Oct closure (Beijing days) removes
+    # the shifts of 1–3 October Almaty time, and a CN closure starting at 21:00 Almaty on
+    # 30 September does not touch the shift ending at 21:00 (16:00 UTC) that day.
+    cal = make(horizon=24 * 300, shifts=[shift(WEEK, "09:00", "21:00")], port_closures=["CN"],
+               timezone="Asia/Almaty")
+    oct1 = _span(dt.date(2025, 10, 1), "Asia/Shanghai")
+    offset = utc_offset_hours("Asia/Almaty", dt.datetime(2025, 10, 1, tzinfo=dt.timezone.utc))
+    sep30_shift = _span(dt.date(2025, 9, 30), "Asia/Almaty")[0] + 9, 12
+    assert cal.open_hours(sep30_shift[0], sep30_shift[0] + 12) == pytest.approx(12)
+    assert cal.open_hours(oct1[0], oct1[0] + 72) == pytest.approx(0)
+    oct4_open = _span(dt.date(2025, 10, 4), "Asia/Almaty")[0] + 9
+    assert cal.next_open(oct1[0]) == pytest.approx(oct4_open)
+    assert oct4_open == pytest.approx(oct1[0] + 72 + 8 - offset + 9)
+
+
+def test_open_dates_keep_a_closure_open_and_closed_dates_add_one():
+    base = make(horizon=24 * 300, always_open=True, port_closures=["CN"], timezone="Asia/Shanghai")
+    alt = make(horizon=24 * 300, always_open=True, port_closures=["CN"], timezone="Asia/Shanghai",
+               open_dates=[dt.date(2025, 10, 6)], closed_dates=[dt.date(2025, 10, 7)])
+    oct6 = _span(dt.date(2025, 10, 6), "Asia/Shanghai")
+    assert not base.is_open(oct6[0] + 1) and base.is_open(oct6[1] + 1)
+    assert alt.is_open(oct6[0] + 1) and not alt.is_open(oct6[1] + 1)
+    assert alt.open_hours(0, 24 * 300) == pytest.approx(base.open_hours(0, 24 * 300))
+
+
+def test_open_dates_reopen_a_day_both_countries_close():
+    cal = make(horizon=24 * 200, always_open=True, public_holidays=["CN", "KZ"],
+               open_dates=[dt.date(2025, 5, 1)], timezone="Asia/Almaty")
+    # 1 May is Labour Day in China and Unity Day in Kazakhstan; 2 May is Labour Day too
+    cn_may1 = _span(dt.date(2025, 5, 1), "Asia/Shanghai")
+    kz_may1 = _span(dt.date(2025, 5, 1), "Asia/Almaty")
+    assert cal.open_hours(*cn_may1) == pytest.approx(24)
+    assert not cal.is_open(cn_may1[1])
+    assert not cal.is_open(kz_may1[1] + 1)
+    kept = make(horizon=24 * 200, always_open=True, public_holidays=["CN", "KZ"],
+                timezone="Asia/Almaty")
+    assert kept.open_hours(cn_may1[0], kz_may1[1]) == pytest.approx(0)
+
+
+def test_public_holidays_close_every_library_holiday_days_in_lieu_too():
+    cal = make(horizon=24 * 365, always_open=True, public_holidays=["KZ"], timezone="Asia/Almaty")
+    listed = public_holiday_days("KZ", 2025)
+    # Nauryz 21–25 March 2025 (two days in lieu): no port closure, but public holidays
+    assert [str(d) for d in listed if d.month == 3 and d.day >= 21] == [
+        "2025-03-21", "2025-03-22", "2025-03-23", "2025-03-24", "2025-03-25"]
+    year = 24 * 365
+    assert year - cal.open_hours(0, year) == pytest.approx(24 * len(listed))
+
+
+def test_calendars_without_holidays_are_unchanged_by_the_feature():
+    plain = make(horizon=24 * 365, always_open=True, closed_dates=[dt.date(2025, 10, 1)],
+                 timezone="Asia/Shanghai")
+    assert plain.closures == []
+    assert not plain.always_open
+    assert make(always_open=True).always_open
+    assert not make(always_open=True, port_closures=["KZ"]).always_open
+
+
+def test_port_closures_equal_the_same_days_listed_by_hand():
+    days = list(port_closure_days("CN", 2025))
+    by_hand = make(horizon=24 * 365, always_open=True, closed_dates=days, timezone="Asia/Shanghai")
+    table = make(horizon=24 * 365, always_open=True, port_closures=["CN"],
+                 timezone="Asia/Shanghai")
+    assert table.starts.tolist() == pytest.approx(by_hand.starts.tolist())
+    assert table.ends.tolist() == pytest.approx(by_hand.ends.tolist())
+
+
+@pytest.mark.parametrize(("spec", "fragment"), [
+    ({"port_closures": ["RU"]}, "'CN' or 'KZ'"),
+    ({"port_closures": ["CN", "CN"]}, "CN listed more than once"),
+    ({"public_holidays": ["cn"]}, "'CN' or 'KZ'"),
+    ({"open_dates": ["2025-10-06"]}, "give one of them"),
+    ({"port_closures": ["CN"], "open_dates": ["2025-10-05"]},
+     "2025-10-05 in open_dates is not a closure day of CN.*2025-10-06"),
+    ({"port_closures": ["CN"], "open_dates": ["2025-10-06"], "closed_dates": ["2025-10-06"]},
+     "in both closed_dates and open_dates"),
+])
+def test_invalid_holiday_settings(spec, fragment):
+    with pytest.raises(ValidationError, match=fragment):
+        Calendar(always_open=True, **spec)
+
+
+def test_old_hand_listed_form_still_loads_and_runs(tmp_path):
+    path = tmp_path / "old.yaml"
+    path.write_text(
+        "name: old\nhorizon_days: 3\n"
+        "calendars:\n"
+        "  cn: {always_open: true, closed_dates: [2025-01-02], timezone: Asia/Shanghai}\n"
+        "nodes:\n"
+        "  a: {kind: city}\n"
+        "  cp: {kind: checkpoint, mode: road, calendar: cn, lanes: {general: 2},\n"
+        "       service_time: {dist: constant, hours: 0.5}}\n"
+        "  b: {kind: city}\n"
+        "links:\n"
+        "  - {from: a, to: cp, mode: road, distance_km: 1, speed_kmh: 10}\n"
+        "  - {from: cp, to: b, mode: road, distance_km: 1, speed_kmh: 10}\n"
+        "commodities: {general: {unit: teu}}\n"
+        "demand: [{origin: a, destination: b, commodity: general, per_day: 24}]\n")
+    sc = cs.load_scenario(path)
+    cal = sc.calendars["cn"]
+    assert cal.closed_dates == [dt.date(2025, 1, 2)]
+    assert cal.port_closures == [] and cal.open_dates == []
+    res = cs.run(sc, replications=1, seed=1)
+    assert res.summary().loc["cp.vehicles_per_day", "mean"] > 0
+
+
+def test_bundled_road_calendars_close_on_both_countries_days():
+    sc = cs.load_scenario("baseline")
+    for name in ("kz_road_24h", "cn_road_24h"):
+        cal = sc.calendars[name]
+        assert cal.port_closures == ["CN", "KZ"] and not cal.closed_dates
+        names = {n for days in cal.holiday_closures(range(2025, 2026)).values()
+                 for n in days.values()}
+        assert {"Dragon Boat", "Mid-Autumn", "Spring Festival", "National Day"} <= names
+    nur = OperatingCalendar(sc.calendars["kz_road_24h"], sc.start_utc, sc.horizon_hours)
+    khorgos = OperatingCalendar(sc.calendars["cn_road_24h"], sc.start_utc, sc.horizon_hours)
+    assert nur.closures == khorgos.closures
+    assert nur.open_hours(0, sc.horizon_hours) == pytest.approx(sc.horizon_hours - 24 * 11)
+
+
+def test_bad_holiday_setting_in_a_file_names_file_line_and_key(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("extends: baseline.yaml\nname: bad\ncalendars:\n"
+                    "  kz_road_24h: {open_dates: [2025-10-05]}\n")
+    with pytest.raises(cs.ScenarioError) as err:
+        cs.load_scenario(path)
+    text = str(err.value)
+    assert "bad.yaml:4" in text and "calendars.kz_road_24h" in text
+    assert "2025-10-05 in open_dates is not a closure day of CN, KZ" in text

@@ -100,7 +100,7 @@ def test_run_writes_every_result_file(run_folder):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert f"results written to {out}" in stdout
     assert "border.wait_hours.mean" in stdout
-    assert not list(out.parent.glob(".out-*")), "temporary folder left behind"
+    assert not list(out.parent.glob(".out*")), "temporary folder left behind"
 
 
 def test_run_tables_follow_the_result_contract(run_folder):

@@ -2,5 +2,6 @@
 
 from .model import CorridorModel, simulate
 from .recorder import ReplicationData
+from .space import DeadlockError
 
-__all__ = ["CorridorModel", "ReplicationData", "simulate"]
+__all__ = ["CorridorModel", "DeadlockError", "ReplicationData", "simulate"]

@@ -2,7 +2,9 @@
 
 A calendar is written in its own time zone (``Asia/Almaty``, ``Asia/Shanghai``, …); here it is
 turned once into sorted open intervals in model hours (UTC hours from the scenario start), so
-that ``is_open`` and ``next_open`` are binary searches.
+that ``is_open`` and ``next_open`` are binary searches. Holiday closures of a country
+(``port_closures``, ``public_holidays``) are whole days in that country's zone, cut out of the
+open intervals after the shifts are laid down.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from ..holiday_closures import COUNTRY_ZONES
 from ..scenario.schema import WEEKDAYS, Calendar, clock_hours
 
 __all__ = ["OperatingCalendar"]
@@ -31,6 +34,14 @@ class OperatingCalendar:
         Model time 0 (aware, UTC).
     horizon_hours : float
         Length of the run [h]; intervals are built a little beyond it.
+
+    Attributes
+    ----------
+    starts, ends : numpy.ndarray
+        Open intervals [h of model time], sorted and disjoint.
+    closures : list of tuple of float
+        Holiday closures from ``port_closures`` and ``public_holidays``, as (start, end) model
+        hours [h], sorted and disjoint; each is a whole day in the closing country's zone.
 
     Examples
     --------
@@ -52,8 +63,11 @@ class OperatingCalendar:
         days = [first + dt.timedelta(days=i) for i in range(n_days)]
         self._midnights = [self._hours(d, 0.0) for d in days]
         self._first_day = first
-        self.always_open = calendar.always_open and not calendar.closed_dates
-        self.starts, self.ends = self._intervals(days)
+        self.always_open = calendar.always_open and not (
+            calendar.closed_dates or calendar.port_closures or calendar.public_holidays)
+        self.closures = self._closures(days)
+        starts, ends = self._intervals(days)
+        self.starts, self.ends = _subtract(starts, ends, self.closures)
         self._starts_list = self.starts.tolist()
         self._ends_list = self.ends.tolist()
 
@@ -62,6 +76,19 @@ class OperatingCalendar:
         local = dt.datetime(day.year, day.month, day.day, tzinfo=self.zone)
         utc = (local + dt.timedelta(hours=clock)).astimezone(dt.timezone.utc)
         return (utc - self._start).total_seconds() / 3600.0
+
+    def _closures(self, days: list[dt.date]) -> list[tuple[float, float]]:
+        """Days closed by ``port_closures``/``public_holidays``, as disjoint model hours."""
+        years = range(days[0].year - 1, days[-1].year + 2)
+        lo, hi = self._midnights[0] - 24.0, self._midnights[-1] + 48.0
+        spans: list[tuple[float, float]] = []
+        for country, closed in self.calendar.holiday_closures(years).items():
+            zone = ZoneInfo(COUNTRY_ZONES[country])
+            for day in closed:
+                a, b = _local_day_hours(day, zone, self._start)
+                if b > lo and a < hi:
+                    spans.append((a, b))
+        return _merge(spans)
 
     def _intervals(self, days: list[dt.date]) -> tuple[np.ndarray, np.ndarray]:
         closed = set(self.calendar.closed_dates)
@@ -79,14 +106,7 @@ class OperatingCalendar:
                     if b <= a:
                         b += 24.0
                     raw.append((self._hours(day, a), self._hours(day, b)))
-        raw.sort()
-        merged: list[list[float]] = []
-        for a, b in raw:
-            if merged and a <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], b)
-            else:
-                merged.append([a, b])
-        arr = np.array(merged, dtype=float).reshape(-1, 2)
+        arr = np.array(_merge(raw), dtype=float).reshape(-1, 2)
         return arr[:, 0].copy(), arr[:, 1].copy()
 
     def is_open(self, t: float) -> bool:
@@ -119,3 +139,46 @@ class OperatingCalendar:
     def day_start(self, index: int) -> float:
         """Model time [h] of local midnight starting day ``index``; ``inf`` past the table."""
         return self._midnights[index] if 0 <= index < len(self._midnights) else float("inf")
+
+
+def _merge(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Sorted union of intervals; touching intervals join."""
+    merged: list[list[float]] = []
+    for a, b in sorted(spans):
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    return [(a, b) for a, b in merged]
+
+
+def _local_day_hours(day: dt.date, zone: ZoneInfo, start: dt.datetime) -> tuple[float, float]:
+    """Model hours of local midnight starting and ending ``day`` in ``zone``."""
+    def hours(d: dt.date) -> float:
+        utc = dt.datetime(d.year, d.month, d.day, tzinfo=zone).astimezone(dt.timezone.utc)
+        return (utc - start).total_seconds() / 3600.0
+
+    return hours(day), hours(day + dt.timedelta(days=1))
+
+
+def _subtract(starts: np.ndarray, ends: np.ndarray, holes: list[tuple[float, float]]
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Open intervals less the closed ones (both sorted and disjoint)."""
+    if not holes:
+        return starts, ends
+    kept: list[tuple[float, float]] = []
+    j = 0
+    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+        while j < len(holes) and holes[j][1] <= a:
+            j += 1
+        k = j
+        while k < len(holes) and holes[k][0] < b:
+            ha, hb = holes[k]
+            if ha > a:
+                kept.append((a, ha))
+            a = max(a, hb)
+            k += 1
+        if a < b:
+            kept.append((a, b))
+    arr = np.array(kept, dtype=float).reshape(-1, 2)
+    return arr[:, 0].copy(), arr[:, 1].copy()

@@ -17,7 +17,7 @@ from .calendar import OperatingCalendar
 from .events import Tick, call_later
 from .recorder import Recorder
 
-__all__ = ["Consolidator", "Delay", "Facility", "Job", "Station"]
+__all__ = ["Consolidator", "Delay", "DirectionRouter", "Facility", "Job", "Quota", "Station"]
 
 _NEVER = float("inf")
 
@@ -43,10 +43,18 @@ class Job:
         It arrived over a break-of-gauge link and must be transshipped.
     precleared : float
         Share of its loads already cleared by customs at an inland dry port.
+    held : list of Space or None
+        Vehicle places it holds (link and node spaces), given back when its service starts.
+    reserved : Space or None
+        A place on its next link, taken while it still held its server.
+    blocked_since : float
+        Model time it began to wait, blocked, for room ahead [h].
+    direction : int
+        Number of the node it arrived from, at a node with directions (else -1).
     """
 
     __slots__ = ("sids", "green", "commodity", "arrived", "queued", "begun", "regauge",
-                 "precleared")
+                 "precleared", "held", "reserved", "blocked_since", "direction")
 
     def __init__(self, sids: list[int], green: bool, commodity: int = -1) -> None:
         self.sids = sids
@@ -55,12 +63,26 @@ class Job:
         self.arrived = self.queued = 0.0
         self.begun = self.regauge = False
         self.precleared = 0.0
+        self.held = self.reserved = None
+        self.blocked_since = 0.0
+        self.direction = -1
 
     def begin(self, rec: Recorder, now: float) -> None:
-        """Mark the start of service at the current node (once per node visit)."""
+        """Mark the start of service at the current node (once per node visit).
+
+        Places held on the link it came by and in the node's waiting room are given back.
+        """
         if not self.begun:
             self.begun = True
             rec.start(self.sids, now)
+            if self.held is not None:
+                self.release_held()
+
+    def release_held(self) -> None:
+        """Give back the vehicle places it holds (link and node spaces)."""
+        held, self.held = self.held, None
+        for space in held:
+            space.release(1.0)
 
 
 class Station:
@@ -86,8 +108,9 @@ class Station:
     done : callable
         ``done(job)``: called when a job has been served.
     rec : Recorder
-    daily_limit : int, optional
-        At most this many jobs start per local calendar day.
+    daily_limit : int or callable, optional
+        At most this many jobs start per local calendar day; a callable gives the limit of
+        each local day index (None: no limit that day).
     """
 
     def __init__(self, env: simpy.Environment, index: int, calendar: OperatingCalendar,
@@ -99,6 +122,8 @@ class Station:
         self.green_priority = green_priority
         self.service, self.done, self.rec = service, done, rec
         self.daily_limit = daily_limit
+        self._limit_of = daily_limit if callable(daily_limit) else None
+        self._cap = None if callable(daily_limit) else daily_limit
         self._day, self._count = -1, 0
         self.q_general: deque[Job] = deque()
         self.q_green: deque[Job] = deque()
@@ -168,7 +193,9 @@ class Station:
                 day = cal.day_index(now)
                 if day != self._day:
                     self._day, self._count = day, 0
-                if self._count >= limit:
+                    if self._limit_of is not None:
+                        self._cap = self._limit_of(day)
+                if self._cap is not None and self._count >= self._cap:
                     self._wake(cal.day_start(day + 1))
                     return
             nxt = self._next()
@@ -198,6 +225,72 @@ class Station:
         self.rec.job(self.index, start, self.env.now, len(job.sids), 0.0)
         self.done(job)
         self._dispatch()
+
+    def block_on_exit(self, can_leave: Callable[[Job, Callable[[], None]], bool]) -> None:
+        """Hold a server after service until ``can_leave(job, resume)`` finds room ahead.
+
+        ``can_leave`` returns True when the job may go on now; otherwise it calls
+        ``resume()`` later, once the room is the job's. Only the last station of a node
+        whose vehicles may drive onto a link with finite space is set so.
+        """
+        self._can_leave = can_leave
+        self._finish = self._finish_blocking
+
+    def _finish_blocking(self, ev: Tick) -> None:
+        job, green, start = ev._value
+        if self._can_leave(job, lambda: self._release(job, green, start)):
+            self._release(job, green, start)
+
+    def _release(self, job: Job, green: bool, start: float) -> None:
+        if green:
+            self.free_green += 1
+        else:
+            self.free_general += 1
+        self.rec.job(self.index, start, self.env.now, len(job.sids), 0.0)
+        self.done(job)
+        self._dispatch()
+
+
+class Quota(Station):
+    """Admits jobs to what follows within a calendar and a daily limit, without serving them.
+
+    A direction's calendar and daily limit in front of servers it shares with other
+    directions: the job's service has not begun when it passes.
+    """
+
+    def _start(self, job: Job, green: bool, now: float) -> None:
+        self.done(job)
+
+
+class DirectionRouter:
+    """The clearance stage of a node with directions: each job to its direction's stage.
+
+    Parameters
+    ----------
+    routes : dict of int to object
+        Direction number → the stage (a station, or a quota in front of the shared one)
+        that its jobs arrive at.
+    default : object
+        The stage of directions not listed.
+    """
+
+    def __init__(self, routes: dict, default: Station) -> None:
+        self.routes, self.default = routes, default
+        self.stations = [default] + [r for r in routes.values() if not isinstance(r, Quota)]
+
+    @property
+    def done(self) -> Callable[[Job], None]:
+        """What follows the stage (handed on to each direction's servers)."""
+        return self.default.done
+
+    @done.setter
+    def done(self, value: Callable[[Job], None]) -> None:
+        for station in self.stations:
+            station.done = value
+
+    def arrive(self, job: Job) -> None:
+        """Send a job to its direction's stage."""
+        self.routes.get(job.direction, self.default).arrive(job)
 
 
 class Delay:
@@ -243,7 +336,7 @@ class Facility:
     def __init__(self, env: simpy.Environment, index: int, rec: Recorder,
                  leave: Callable[[Job], None]) -> None:
         self.env, self.index, self.rec, self.leave = env, index, rec, leave
-        self.stages: list[Station | Delay | Consolidator] = []
+        self.stages: list[Station | Delay | Consolidator | DirectionRouter] = []
         self.conditions: list[Callable[[Job], bool] | None] = []
         self.on_leave: Callable[[Job], None] | None = None
 
@@ -285,6 +378,60 @@ class Facility:
             self._first(job)
         else:
             self._leave(job)
+
+    def admit_with(self, admit: Callable[[Job, Callable[[], None]], bool]) -> None:
+        """Let vehicles in only when ``admit(job, proceed)`` finds room in the node's space.
+
+        ``admit`` returns True when the job may go on now; otherwise it calls ``proceed()``
+        later, once the room is the job's. The visit starts on arrival either way, so the
+        time spent waiting for room counts as waiting at the node.
+        """
+        self._admit = admit
+        self.enter = self._enter_admitted
+
+    def _enter_admitted(self, job: Job) -> None:
+        job.arrived = now = self.env.now
+        job.begun = False
+        self.rec.arrive(job.sids, self.index, now)
+        if self._admit(job, lambda: self._proceed(job)):
+            self._proceed(job)
+
+    def _proceed(self, job: Job) -> None:
+        if self.stages:
+            self._first(job)
+        else:
+            self._leave(job)
+
+    def exit_with(self, can_leave: Callable[[Job, Callable[[], None]], bool]) -> None:
+        """Let vehicles leave only when ``can_leave(job, resume)`` finds room ahead.
+
+        A station that may be a vehicle's last at this node keeps its server while the
+        vehicle waits (blocking after service); after a stage without servers the vehicle
+        just waits. ``can_leave`` returns True when the job may go on now; otherwise it calls
+        ``resume()`` later, once the room is the job's.
+        """
+        self._can_leave = can_leave
+        self._leave = self._leave_checked
+        stages, conditions = self.stages, self.conditions
+        for i in range(len(stages) - 1, -1, -1):
+            later = [c for c in conditions[i + 1:]]
+            servers = (stages[i].stations if isinstance(stages[i], DirectionRouter)
+                       else [stages[i]] if isinstance(stages[i], Station) else [])
+            for station in servers:
+                if not later:
+                    station.block_on_exit(can_leave)
+                else:
+                    station.block_on_exit(
+                        lambda job, resume, later=later: any(c(job) for c in later)
+                        or can_leave(job, resume))
+            if conditions[i] is None:
+                break  # every job passes stage i: no earlier stage can be a last one
+        if stages:
+            self._wire()
+
+    def _leave_checked(self, job: Job) -> None:
+        if self._can_leave(job, lambda: Facility._leave(self, job)):
+            Facility._leave(self, job)
 
     def _next_stage(self, position: int, job: Job) -> None:
         stages, conditions = self.stages, self.conditions
@@ -346,6 +493,8 @@ class Consolidator:
     def arrive(self, job: Job) -> None:
         """Loads of a job join their groups; full trains leave at once."""
         now = self.env.now
+        if job.held is not None:  # loading begins: places on the way in are given back
+            job.release_held()
         touched, passing = [], []
         for sid in job.sids:
             k = self.key(sid)

@@ -7,7 +7,9 @@ processes and on a Dask cluster.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import simpy
@@ -24,9 +26,10 @@ from ..scenario.schema import (
 from .calendar import OperatingCalendar
 from .demand import arrival_times
 from .events import Tick, call_later
-from .facilities import Consolidator, Delay, Facility, Job, Station
+from .facilities import Consolidator, Delay, DirectionRouter, Facility, Job, Quota, Station
 from .random import Sampler, UniformSampler, stream
 from .recorder import Recorder, ReplicationData
+from .space import Space, SpacedLink, Watchdog
 from .transport import Service, Travel, departure_times
 
 __all__ = ["CorridorModel", "simulate"]
@@ -64,11 +67,16 @@ class _Reject:
 
     def enter(self, job: Job) -> None:
         now = self.env.now
+        if job.held is not None:  # turned back at the gate: places on the way are freed
+            job.release_held()
         for sid in job.sids:
             self.rec.rejected(sid, self.node, now)
 
 
 _UNLIMITED = 1 << 30
+STALL_HOURS = 14 * 24.0
+"""A full space whose vehicles have not moved for this long while open is deadlocked [h]."""
+_WATCH_EVERY_HOURS = 24.0
 
 
 class _Gate:
@@ -86,6 +94,19 @@ class _Gate:
     def arrived(self, job: Job) -> None:
         job.regauge = self.regauge
         self.advance(job)
+
+
+class _FromNode:
+    """Entry to a node with directions: marks the job with the node it arrives from."""
+
+    __slots__ = ("facility", "came_from")
+
+    def __init__(self, facility: Facility, came_from: int) -> None:
+        self.facility, self.came_from = facility, came_from
+
+    def enter(self, job: Job) -> None:
+        job.direction = self.came_from
+        self.facility.enter(job)
 
 
 class CorridorModel:
@@ -113,14 +134,21 @@ class CorridorModel:
         self._times: list[np.ndarray] = []
         self._track_clearance = any(isinstance(n, DryPortNode) for n in scenario.nodes.values())
         self._flow_units: list[float] = []
+        self._flow_teu: list[bool] = []
         self._calendars: dict[str, OperatingCalendar] = {}
         self.stations: dict[str, list] = {k: [] for k in (
             "name", "node", "role", "servers", "open_hours", "capacity")}
+        self.spaces: dict[str, list] = {k: [] for k in (
+            "name", "kind", "node", "from_node", "capacity", "unit", "prefix")}
+        self._space_objs: list[Space] = []
+        self._link_spaces: dict[tuple[str, str, str], Space] = {}
+        self._yard_of: dict[int, Space] = {}  # shipment id → the TEU yard holding it
         self.facilities = {name: self._build_facility(name, node)
                            for name, node in scenario.nodes.items()
                            if isinstance(node, FacilityNode)}
         self._travel: dict[tuple[str, str, str], Travel | _Instant] = {}
         self._rail_steps: set[int] = set()
+        self._entries: dict[tuple[str, str], _FromNode] = {}
         self._services: dict[tuple[str, str, str], Service] = {}
         self.flow_steps: list[tuple] = []
         self.flows: dict[str, list] = {k: [] for k in (
@@ -128,6 +156,8 @@ class CorridorModel:
             "shelf_life_hours")}
         for flow in scenario.demand:
             self._add_flow(flow)
+        if self._space_objs:
+            self._wire_spaces()
         self._allocate()
 
     # -- construction: facilities --------------------------------------------------------
@@ -207,9 +237,16 @@ class CorridorModel:
             service = self._clearance(name, node)
             lanes = node.lanes
             idx = self._station_row(name, index, "clearance", lanes.general + lanes.green, cal)
-            fac.add_stage(lambda done: Station(
-                env, idx, cal, lanes.general, lanes.green, node.green_priority, service, done,
-                rec, node.max_vehicles_per_day))
+            limit = self._daily_limit(node.max_vehicles_per_day, node.calendar)
+            if node.directions:
+                fac.add_stage(lambda done: self._directed_clearance(
+                    name, node, Station(env, idx, cal, lanes.general, lanes.green,
+                                        node.green_priority, service, done, rec, limit),
+                    service))
+            else:
+                fac.add_stage(lambda done: Station(
+                    env, idx, cal, lanes.general, lanes.green, node.green_priority, service,
+                    done, rec, limit))
         if isinstance(node, CheckpointNode) and node.transshipment is not None:
             self._handling_stage(fac, name, "transshipment", node.transshipment, cal,
                                  when=lambda job: job.regauge)
@@ -234,7 +271,198 @@ class CorridorModel:
                 self._next_step_key, done, rec))
         if isinstance(node, DryPortNode):
             fac.on_leave = self._mark_precleared
+        if node.space is not None or any(d.space is not None
+                                         for d in (node.directions or {}).values()):
+            self._node_space(fac, name, node, cal)
         return fac
+
+    def _daily_limit(self, value, calendar: str):
+        """A station's daily limit: None, a number, or a function of the local day index."""
+        if value is None or isinstance(value, int):
+            return value
+        cal = self.calendar(calendar)
+        zone = ZoneInfo(self.scenario.calendars[calendar].timezone)
+        start = self.scenario.start_utc
+        steps = [(step.from_, step.per_day) for step in value]
+
+        def limit(day: int) -> int | None:
+            t = cal.day_start(day)
+            if t == float("inf"):
+                return steps[-1][1]
+            date = (start + dt.timedelta(hours=t + 1.0)).astimezone(zone).date()
+            current = None
+            for first, per_day in steps:
+                if first <= date:
+                    current = per_day
+            return current
+
+        return limit
+
+    def _directed_clearance(self, name: str, node: FacilityNode, shared: Station,
+                            service: Callable[[Job], float]) -> DirectionRouter:
+        """Clearance with per-direction lanes, calendars and limits (``directions``)."""
+        routes = {}
+        for src, d in node.directions.items():
+            k = self.node_index[src]
+            cal_name = d.calendar or node.calendar
+            cal = self.calendar(cal_name)
+            limit = self._daily_limit(d.max_vehicles_per_day, cal_name)
+            if d.pool == "own":
+                idx = self._station_row(f"{name}.from[{src}]", self.node_index[name],
+                                        "clearance", d.lanes.general + d.lanes.green, cal)
+                routes[k] = Station(self.env, idx, cal, d.lanes.general, d.lanes.green,
+                                    node.green_priority, service, shared.done, self.rec, limit)
+            elif d.calendar is not None or limit is not None:
+                routes[k] = Quota(self.env, -1, cal, _UNLIMITED, 0, True, lambda job: 0.0,
+                                  shared.arrive, self.rec, limit)
+        return DirectionRouter(routes, shared)
+
+    # -- construction: finite space --------------------------------------------------------
+    def _new_space(self, name: str, kind: str, node: str, from_node: str | None,
+                   capacity: float, unit: str, cal: OperatingCalendar,
+                   prefix: str | None = None) -> Space:
+        space = Space(self.env, len(self._space_objs), name, capacity, self.rec,
+                      oversize=unit == "teu")
+        space.is_open = None if cal.always_open else cal.is_open
+        self._space_objs.append(space)
+        if prefix is None:
+            prefix = f"{node}.space" if kind == "node" else name
+        for key, value in (("name", name), ("kind", kind), ("node", self.node_index[node]),
+                           ("from_node", -1 if from_node is None
+                            else self.node_index[from_node]),
+                           ("capacity", capacity), ("unit", unit), ("prefix", prefix)):
+            self.spaces[key].append(value)
+        return space
+
+    def _node_space(self, fac: Facility, name: str, node: FacilityNode,
+                    cal: OperatingCalendar) -> None:
+        """Waiting room (vehicles) or container yard (TEU) of a facility node."""
+        own = {self.node_index[src]: self._new_space(
+            f"space[{name}.from[{src}]]", "node", name, src, float(d.space.vehicles),
+            "vehicles", self.calendar(d.calendar or node.calendar), f"{name}.from[{src}].space")
+            for src, d in (node.directions or {}).items() if d.space is not None}
+        if node.space is None or node.space.vehicles is not None:
+            shared = None if node.space is None else self._new_space(
+                f"space[{name}]", "node", name, None, float(node.space.vehicles), "vehicles",
+                cal)
+
+            def admit(job: Job, proceed: Callable[[], None]) -> bool:
+                space = own.get(job.direction, shared)
+                if space is None:
+                    return True
+                if space.take(1.0):
+                    self._hold(job, space)
+                    return True
+                space.wait(1.0, lambda: (self._hold(job, space), proceed()), False)
+                return False
+        else:
+            space = self._new_space(f"space[{name}]", "node", name, None, node.space.teu,
+                                    "teu", cal)
+
+            def admit(job: Job, proceed: Callable[[], None]) -> bool:
+                teu = self._teu(job.sids)
+                if teu <= 0.0 or space.take(teu):
+                    self._into_yard(job.sids, space)
+                    return True
+                space.wait(teu, lambda: (self._into_yard(job.sids, space), proceed()), False)
+                return False
+
+            previous = fac.on_leave
+
+            def leave(job: Job) -> None:
+                if previous is not None:
+                    previous(job)
+                self._leave_yard([s for s in job.sids if not self._to_service(s)])
+
+            fac.on_leave = leave
+        fac.admit_with(admit)
+
+    @staticmethod
+    def _hold(job: Job, space: Space) -> None:
+        if job.held is None:
+            job.held = [space]
+        else:
+            job.held.append(space)
+
+    def _teu(self, sids: list[int]) -> float:
+        flows, units, teu = self.rec.s_flow, self._flow_units, self._flow_teu
+        return sum(units[flows[s]] for s in sids if teu[flows[s]])
+
+    def _into_yard(self, sids: list[int], space: Space) -> None:
+        for sid in sids:
+            if self._flow_teu[self.rec.s_flow[sid]]:
+                self._yard_of[sid] = space
+
+    def _leave_yard(self, sids: list[int]) -> None:
+        """Containers of these shipments leave their yard (on a vehicle, or by road)."""
+        freed: dict[int, list] = {}
+        for sid in sids:
+            space = self._yard_of.pop(sid, None)
+            if space is not None:
+                entry = freed.setdefault(space.index, [space, 0.0])
+                entry[1] += self._flow_units[self.rec.s_flow[sid]]
+        for space, teu in freed.values():
+            space.release(teu)
+
+    def _to_service(self, sid: int) -> bool:
+        """The shipment's next step is waiting for a scheduled or when-full vehicle."""
+        return type(self.flow_steps[self.rec.s_flow[sid]][self._pos[sid] + 1]) is Service
+
+    def _link_space(self, u: str, v: str, mode: str, link) -> Space:
+        key = (u, v, mode)
+        if key not in self._link_spaces:
+            end = self.scenario.nodes[v]
+            cal = self.calendar(end.calendar) if isinstance(end, FacilityNode) else \
+                self.calendar("round_the_clock")
+            self._link_spaces[key] = self._new_space(
+                f"space[{u}→{v}]", "link", v, u, float(link.space.vehicles), "vehicles", cal)
+        return self._link_spaces[key]
+
+    def _can_leave(self, job: Job, resume: Callable[[], None]) -> bool:
+        """Room on the job's next link (taken for it), or wait blocked until there is."""
+        if job.reserved is not None:
+            return True
+        sid = job.sids[0]
+        step = self.flow_steps[self.rec.s_flow[sid]][self._pos[sid] + 1]
+        if type(step) is not SpacedLink:
+            return True
+        space = step.space
+        if space.take(1.0):
+            job.reserved = space
+            return True
+        job.blocked_since = self.env.now
+
+        def granted() -> None:
+            job.reserved = space
+            self.rec.blocked(job.sids, self.env.now - job.blocked_since)
+            resume()
+
+        space.wait(1.0, granted, True)
+        return False
+
+    def _wire_spaces(self) -> None:
+        """Facilities before a link with finite space block after service; watchdog on."""
+        blocking = set()
+        for steps in self.flow_steps:
+            for here, ahead in zip(steps, steps[1:], strict=False):
+                if type(here) is _FromNode:
+                    here = here.facility
+                if isinstance(here, Facility) and type(ahead) is SpacedLink:
+                    blocking.add(id(here))
+        for fac in self.facilities.values():
+            if id(fac) in blocking:
+                fac.exit_with(self._can_leave)
+        if "teu" in self.spaces["unit"]:
+            for service in self._services.values():
+                service.on_depart = self._leave_yard
+        sc = self.scenario
+        Watchdog(self.env, self._space_objs, STALL_HOURS, _WATCH_EVERY_HOURS, sc.horizon_hours)
+
+    def _arrive_release(self, job: Job) -> None:
+        """End of a spaced link at a place without servers: its place is given back."""
+        if job.held is not None:
+            job.release_held()
+        self.advance(job)
 
     def _handling_stage(self, fac: Facility, name: str, role: str, handling,
                         cal: OperatingCalendar, when: Callable[[Job], bool] | None = None
@@ -255,27 +483,33 @@ class CorridorModel:
 
     # -- construction: links and flows ---------------------------------------------------
     def _travel_step(self, u: str, v: str, mode: str, vehicle: bool = False
-                     ) -> Travel | _Instant | _Gate:
+                     ) -> Travel | _Instant | _Gate | SpacedLink:
         key = (u, v, mode, vehicle)
         if key not in self._travel:
             link = self.network.graph[u][v][mode]["link"]
             dist = link.time
+            advance = self.advance
+            if link.space is not None and v not in self.facilities:
+                advance = self._arrive_release
             if link.max_vehicles_per_day is not None:
-                self._travel[key] = self._gate(u, v, mode, link)
+                step = self._gate(u, v, mode, link, advance)
             elif getattr(dist, "hours", None) == 0.0 and not (link.break_of_gauge
                                                                or link.scheduled or vehicle):
-                self._travel[key] = _Instant(self.advance)
+                step = _Instant(advance)
             else:
                 sampler = Sampler(dist, self._rng(f"travel:{u}>{v}:{mode}"))
-                self._travel[key] = Travel(self.env, sampler, self.advance, link.break_of_gauge)
+                step = Travel(self.env, sampler, advance, link.break_of_gauge)
+            if link.space is not None:
+                step = SpacedLink(self._link_space(u, v, mode, link), step)
+            self._travel[key] = step
         return self._travel[key]
 
-    def _gate(self, u: str, v: str, mode: str, link) -> _Gate:
+    def _gate(self, u: str, v: str, mode: str, link, advance: Callable[[Job], None]) -> _Gate:
         """A link with a daily quota: vehicles queue at its start, then travel."""
         sampler = Sampler(link.time, self._rng(f"travel:{u}>{v}:{mode}"))
         cal = self.calendar("round_the_clock")
         idx = self._station_row(f"{u}>{v}:{mode}", -1, "exchange", 0, None)
-        gate = _Gate(self.advance, link.break_of_gauge)
+        gate = _Gate(advance, link.break_of_gauge)
         gate.station = Station(self.env, idx, cal, _UNLIMITED, 0, True, lambda job: sampler(),
                                gate.arrived, self.rec, link.max_vehicles_per_day)
         return gate
@@ -302,24 +536,54 @@ class CorridorModel:
         return isinstance(n, TerminalNode) and n.consolidation is not None \
             and n.consolidation.enabled
 
-    def _steps(self, route: Route, commodity: str) -> tuple:
+    def _turned_back_at(self, route: Route, commodity: str) -> int | None:
+        """Route position where a barred commodity is turned back, or None.
+
+        It is turned back where it is first checked: at the first checkpoint of the chain
+        of checkpoints (the sides of a border crossing) that ends at a node barring it.
+        """
         barred = set(self.scenario.commodities[commodity].barred_at)
+        nodes = self.scenario.nodes
+        for j, name in enumerate(route.nodes):
+            if name in barred:
+                while j > 0 and isinstance(nodes[name], CheckpointNode) and isinstance(
+                        nodes[route.nodes[j - 1]], CheckpointNode):
+                    j -= 1
+                    name = route.nodes[j]
+                return j
+        return None
+
+    def _steps(self, route: Route, commodity: str) -> tuple:
+        back = self._turned_back_at(route, commodity)
         steps: list = []
+        if back == 0:
+            return (_Reject(self.env, self.rec, self.node_index[route.nodes[0]]),)
         if route.nodes[0] in self.facilities:  # loads created at a terminal pass through it
             steps.append(self.facilities[route.nodes[0]])
-        for u, v, mode in zip(route.nodes, route.nodes[1:], route.modes, strict=False):
+        for j, (u, v, mode) in enumerate(zip(route.nodes, route.nodes[1:], route.modes,
+                                             strict=False)):
             step = self._link_step(u, v, mode, self._consolidates(u))
             if mode == "rail":
                 self._rail_steps.add(id(step))
             if not isinstance(step, _Instant):  # zero-time links are no step at all
                 steps.append(step)
-            if v in barred:
+            if j + 1 == back:
                 steps.append(_Reject(self.env, self.rec, self.node_index[v]))
                 return tuple(steps)
             if v in self.facilities:
-                steps.append(self.facilities[v])
+                steps.append(self._entry(v, u))
         steps.append(_Deliver(self.env, self.rec))
         return tuple(steps)
+
+    def _entry(self, node: str, came_from: str):
+        """The step into a facility: the facility, or, with directions, one that says whence."""
+        fac = self.facilities[node]
+        if not self.scenario.nodes[node].directions:
+            return fac
+        key = (node, came_from)
+        if key not in self._entries:
+            self._entries[key] = _FromNode(fac, self.node_index[came_from])
+        return self._entries[key]
 
     def _add_flow(self, flow: Demand) -> None:
         sc = self.scenario
@@ -327,6 +591,7 @@ class CorridorModel:
         assert route is not None, "routes are checked when the scenario is validated"
         com = sc.commodities[flow.commodity]
         self._flow_units.append(flow.units_per_shipment)
+        self._flow_teu.append(com.unit == "teu")
         self.flow_steps.append(self._steps(route, flow.commodity))
         for key, value in (("key", flow.key), ("origin", flow.origin),
                            ("destination", flow.destination),
@@ -376,9 +641,14 @@ class CorridorModel:
             self._pos[sid] = p
             step = self.flow_steps[self.rec.s_flow[sid]][p]
             groups.setdefault(id(step), (step, []))[1].append(sid)
+        held, reserved = job.held, job.reserved
         for step, members in groups.values():
             part = Job(members, job.green, job.commodity)
             part.regauge = job.regauge
+            if held is not None:  # places held on the way in go with the first part
+                part.held, held = held, None
+            if reserved is not None and getattr(step, "space", None) is reserved:
+                part.reserved, reserved = reserved, None
             if self._track_clearance:
                 part.precleared = sum(self._precleared[s] for s in members) / len(members)
             step.enter(part)
@@ -391,7 +661,20 @@ class CorridorModel:
             replication=self.replication, seed=self.seed, horizon_hours=sc.horizon_hours,
             warmup_hours=sc.warmup_hours, start=sc.start_utc.isoformat(),
             nodes=self.node_names, flows=self.flows, stations=self.stations,
-            columns=self.rec.freeze())
+            columns=self.rec.freeze(), spaces=self.spaces, crossings=self._crossings(),
+            road_m_per_vehicle={self.node_index[n]: sc.vehicle_length_m
+                                for n, node in sc.nodes.items()
+                                if isinstance(node, CheckpointNode) and node.mode == "road"})
+
+    def _crossings(self) -> list[tuple[int, int]]:
+        """Pairs of checkpoints joined by a link, per direction (the sides of a crossing)."""
+        nodes, out = self.scenario.nodes, []
+        for u, v in self.network.graph.edges():
+            if isinstance(nodes[u], CheckpointNode) and isinstance(nodes[v], CheckpointNode):
+                pair = (self.node_index[u], self.node_index[v])
+                if pair not in out:
+                    out.append(pair)
+        return out
 
 
 class _Source:

@@ -16,11 +16,23 @@ __all__ = ["DELIVERED", "IN_SYSTEM", "REJECTED", "Recorder", "ReplicationData"]
 
 
 class Recorder:
-    """Columns of shipments, node visits and server jobs, filled as the model runs."""
+    """Columns of shipments, node visits and server jobs, filled as the model runs.
+
+    Scenarios with finite ``space`` also fill the occupancy columns (``o_*``: one row per
+    change of a space: its number, the time, the room used and the vehicles waiting for it on
+    the approach and blocked after service) and the block columns (``b_*``: visit row and
+    hours blocked after service); elsewhere these stay empty.
+
+    Loads that wait for a scheduled or when-full vehicle (a train, a flight) fill the wait
+    columns (``w_*``: the service's station number, the shipment, when it joined the queue
+    and when its vehicle left [h]); these waits are not visits of any node.
+    """
 
     __slots__ = ("s_flow", "s_created", "s_end", "s_status", "s_node", "s_vrow",
                  "v_sid", "v_node", "v_arrived", "v_started", "v_departed",
-                 "j_station", "j_start", "j_end", "j_size", "j_units")
+                 "j_station", "j_start", "j_end", "j_size", "j_units",
+                 "o_space", "o_time", "o_used", "o_approach", "o_blocked",
+                 "b_vrow", "b_hours", "w_station", "w_sid", "w_queued", "w_left")
 
     def __init__(self) -> None:
         self.s_flow = array("i")
@@ -39,6 +51,17 @@ class Recorder:
         self.j_end = array("d")
         self.j_size = array("i")
         self.j_units = array("d")
+        self.o_space = array("i")
+        self.o_time = array("d")
+        self.o_used = array("d")
+        self.o_approach = array("i")
+        self.o_blocked = array("i")
+        self.b_vrow = array("q")
+        self.b_hours = array("d")
+        self.w_station = array("i")
+        self.w_sid = array("q")
+        self.w_queued = array("d")
+        self.w_left = array("d")
 
     def allocate(self, flows: np.ndarray, created: np.ndarray) -> None:
         """Lay out the shipment columns once, before the run.
@@ -107,6 +130,34 @@ class Recorder:
         self.j_end.append(end)
         self.j_size.append(size)
         self.j_units.append(units)
+
+    def occupancy(self, space: int, now: float, used: float, approach: int, blocked: int
+                  ) -> None:
+        """Record the state of a finite space after a change at ``now`` [h].
+
+        ``used`` vehicles or TEU inside, ``approach`` vehicles waiting for it holding
+        nothing, ``blocked`` vehicles waiting for it while holding a server.
+        """
+        self.o_space.append(space)
+        self.o_time.append(now)
+        self.o_used.append(used)
+        self.o_approach.append(approach)
+        self.o_blocked.append(blocked)
+
+    def blocked(self, sids: list[int], hours: float) -> None:
+        """These shipments' current visits were blocked after service for ``hours``."""
+        vrow = self.s_vrow
+        for sid in sids:
+            self.b_vrow.append(vrow[sid])
+            self.b_hours.append(hours)
+
+    def vehicle_waits(self, station: int, sids: list[int], queued: list[float], now: float
+                      ) -> None:
+        """These loads, queued at ``queued`` [h], left on a vehicle of ``station`` at ``now``."""
+        self.w_station.extend([station] * len(sids))
+        self.w_sid.extend(sids)
+        self.w_queued.extend(queued)
+        self.w_left.extend([now] * len(sids))
 
     def freeze(self) -> dict[str, np.ndarray]:
         """All columns as numpy arrays (views, no copy), keyed by column name."""

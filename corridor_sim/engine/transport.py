@@ -132,6 +132,7 @@ class Service:
         self.q_green: deque[tuple[int, float, int]] = deque()
         self.q_general: deque[tuple[int, float, int]] = deque()
         self.waiting_units = 0.0
+        self.on_depart: Callable[[list[int]], None] | None = None  # loads leave a yard
         self._due = float("inf")  # the one pending max-wait timer
         self._times = departures or []
         self._next = 0
@@ -183,6 +184,7 @@ class Service:
 
     def _depart(self) -> None:
         sids: list[int] = []
+        queued: list[float] = []
         load, green, commodity = 0.0, False, -1
         for q in (self.q_green, self.q_general):
             while q:
@@ -193,6 +195,7 @@ class Service:
                 item = q.popleft()
                 if not sids:
                     commodity = item[2]
+                queued.append(item[1])
                 sids.append(sid)
                 load += u
                 green = green or q is self.q_green
@@ -203,4 +206,7 @@ class Service:
             return
         now = self.env.now
         self.rec.job(self.index, now, now, len(sids), load)
+        self.rec.vehicle_waits(self.index, sids, queued, now)
+        if self.on_depart is not None:
+            self.on_depart(sids)
         self.travel.enter(Job(sids, green, commodity))

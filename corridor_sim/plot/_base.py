@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -43,8 +44,30 @@ def axes(ax: Axes | None, figsize: tuple[float, float] = (9, 4.5)) -> Axes:
         matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    _, ax = plt.subplots(figsize=figsize, layout="constrained")
+    _, ax = plt.subplots(figsize=figsize, layout="constrained", FigureClass=_plain_figure())
     return ax
+
+
+@functools.cache
+def _plain_figure() -> type:
+    """A Figure class that draws text holding an unescaped ``$`` as written, not as mathtext.
+
+    corridor_sim draws no formulas, so a ``$`` in a scenario name or label that reached a
+    title or legend without :func:`plain` is the user's text; drawing it as mathtext could
+    fail after a whole simulation.
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.text import Text
+
+    class PlainTextFigure(Figure):
+        def draw(self, renderer: Any) -> None:
+            for t in self.findobj(Text):
+                text = t.get_text()
+                if "$" in text and "\\$" not in text:
+                    t.set_parse_math(False)
+            super().draw(renderer)
+
+    return PlainTextFigure
 
 
 def _interactive() -> bool:
@@ -94,11 +117,25 @@ def as_results_map(obj: Results | Comparison) -> dict[str, Results]:
                                  f"{type(obj).__name__}")])
 
 
+def plain(text: str) -> str:
+    r"""Escape ``$`` so that matplotlib shows text from a scenario as written, not as mathtext.
+
+    A scenario name or node label with two ``$`` signs would otherwise be parsed as a formula,
+    and fail when the figure is drawn if the part between them is not valid mathtext.
+
+    Examples
+    --------
+    >>> print(plain("cost in $ / TEU"))
+    cost in \$ / TEU
+    """
+    return str(text).replace("$", "\\$")
+
+
 def node_label(scenario: Scenario, name: str) -> str:
-    """Return the node's ``label`` if it has one, else its name."""
+    """Return the node's ``label`` if it has one, else its name (escaped for matplotlib)."""
     node = scenario.nodes.get(name)
     label = getattr(node, "label", None)
-    return label or name
+    return plain(label or name)
 
 
 def check_choice(what: str, value: Any, options: list[str]) -> None:

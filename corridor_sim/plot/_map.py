@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._base import PALETTE, axes, check_choice, node_label
+from ._base import PALETTE, axes, check_choice, node_label, plain
 
 if TYPE_CHECKING:  # pragma: no cover
     import networkx as nx
@@ -219,7 +219,7 @@ def network(scenario: Scenario | Results | str | Path, *, results: Results | Non
         ax.set_xlabel("schematic layout (no coordinates in the scenario)")
         ax.set_xticks([])
         ax.set_yticks([])
-    title = f"Corridor network — {sc.name}"
+    title = f"Corridor network — {plain(sc.name)}"
     if values is not None:
         title += f"\nfacility nodes coloured by {values[0]}"
     ax.set_title(title)

@@ -17,6 +17,7 @@ Examples
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -263,20 +264,17 @@ class Empirical(_Dist):
             return data
         base = Path((info.context or {}).get("base_dir", "."))
         path = base / str(data["csv"])
-        try:
-            with path.open(newline="") as fh:
-                rows = list(csv.DictReader(fh))
-        except OSError as err:
-            raise ValueError(f"cannot read CSV file {str(path)!r}: {err.strerror}") from None
+        rows = _read_rows(path)
         if not rows:
             raise ValueError(f"CSV file {str(path)!r} has no data rows")
         column = data.get("column") or next(iter(rows[0]))
         if column not in rows[0]:
-            raise ValueError(f"CSV file {str(path)!r} has no column {column!r}")
+            raise ValueError(f"CSV file {str(path)!r} has no column {_short(column)}")
         try:
             values = [float(r[column]) for r in rows]
         except (TypeError, ValueError):
-            raise ValueError(f"column {column!r} of {str(path)!r} must be numbers") from None
+            raise ValueError(f"column {_short(column)} of {str(path)!r} must be "
+                             "numbers") from None
         return {"dist": "empirical", "values_hours": values}
 
     @model_validator(mode="after")
@@ -293,6 +291,43 @@ class Empirical(_Dist):
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         """Draw ``size`` durations [h] with replacement."""
         return rng.choice(np.asarray(self.values_hours, dtype=float), size)
+
+
+_MAX_FIELD_CHARS = 1000
+
+
+def _short(text: object) -> str:
+    """``repr`` of a value read from a file, cut short (never echo much of a file back)."""
+    shown = repr(text)
+    return shown if len(shown) <= 40 else shown[:37] + "…"
+
+
+def _read_rows(path: Path) -> list[dict[str, str]]:
+    """Rows of a CSV file, read within the guard limits; every failure names the file."""
+    from .guards import MAX_CSV_BYTES, InputRefused, read_bytes
+
+    try:
+        raw = read_bytes(path, MAX_CSV_BYTES)
+    except InputRefused as err:
+        raise ValueError(f"cannot read CSV file {str(path)!r}: {err}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise ValueError(f"CSV file {str(path)!r} is not UTF-8 text (line {line}); save it "
+                         "as UTF-8") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    rows = []
+    try:
+        for row in reader:
+            if any(len(v or "") > _MAX_FIELD_CHARS for v in row.values() if isinstance(v, str)):
+                raise ValueError(f"CSV file {str(path)!r} line {reader.line_num}: a field "
+                                 f"longer than {_MAX_FIELD_CHARS} characters")
+            rows.append(row)
+    except csv.Error as err:
+        raise ValueError(f"CSV file {str(path)!r} line {reader.line_num}: not valid CSV "
+                         f"({err})") from None
+    return rows
 
 
 Distribution = Annotated[

@@ -5,6 +5,7 @@ Every problem in a file is reported at once, as ``FILE:LINE: key.path: message``
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -14,7 +15,7 @@ import yaml
 from pydantic import ValidationError
 
 from ..errors import Problem, ScenarioError
-from . import schema
+from . import guards, schema
 from .references import hashable, reference_problems, suggest
 
 __all__ = ["apply_changes", "load_scenario", "parse_path", "scenario_from_dict", "to_yaml"]
@@ -33,13 +34,41 @@ _LIST_DEFAULTS = {"mode": "road"}
 class _Loader(yaml.SafeLoader):
     """Safe YAML loader that reads clock times such as 09:00 as text, not base-60 numbers.
 
-    An impossible date (2025-02-30) is a YAML error at its own line, not a bare ValueError.
+    It has its own copy of the resolver tables (PyYAML's shared ones are never changed), and
+    composes with the guard limits on nesting depth and alias count
+    (:mod:`corridor_sim.scenario.guards`). An impossible date (2025-02-30) is a YAML error at
+    its own line, not a bare ValueError.
     """
+
+    yaml_implicit_resolvers = {k: list(v) for k, v in
+                               yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._aliases = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > guards.MAX_ALIASES:
+                raise yaml.composer.ComposerError(
+                    None, None, f"more than {guards.MAX_ALIASES} aliases (*name); write the "
+                    "values out", self.peek_event().start_mark)
+        self._depth += 1
+        try:
+            if self._depth > guards.MAX_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"values nested more than {guards.MAX_DEPTH} levels deep",
+                    self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_yaml_timestamp(self, node: yaml.Node) -> Any:
         try:
             return super().construct_yaml_timestamp(node)
-        except ValueError as err:
+        except (ValueError, OverflowError) as err:
             raise yaml.constructor.ConstructorError(
                 None, None, f"{node.value!r} is not a valid date ({err})", node.start_mark
             ) from None
@@ -49,58 +78,91 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_ti
 
 
 for _first in "0123456789":
-    _Loader.yaml_implicit_resolvers.setdefault(_first, [])
     _Loader.yaml_implicit_resolvers[_first] = [
         ("tag:yaml.org,2002:str", re.compile(r"^(?:[01]?\d|2[0-4]):[0-5]\d$")),
-        *[r for r in yaml.SafeLoader.yaml_implicit_resolvers.get(_first, [])],
+        *_Loader.yaml_implicit_resolvers.get(_first, []),
     ]
 
 
 # --------------------------------------------------------------------------- reading YAML
 
 
-def _read_yaml(path: Path) -> tuple[Any, Locations, list[Problem]]:
-    label = str(path)
+class _Context:
+    """Where a load may read files from: the top scenario's folder tree and the bundled ones."""
+
+    def __init__(self, top: Path, allow_outside: bool) -> None:
+        from .bundled import SCENARIO_DIR
+
+        self.roots = (top.resolve().parent, SCENARIO_DIR.resolve())
+        self.allow_outside = allow_outside
+
+
+def _read_yaml(path: Path, ctx: _Context | None = None, label: str | None = None
+               ) -> tuple[Any, Locations, list[Problem]]:
+    label = label or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        return None, {}, [Problem("", f"cannot read file: {err.strerror}", label)]
-    except UnicodeDecodeError:
-        return None, {}, [Problem("", "not UTF-8 text; save the scenario as UTF-8", label)]
+        raw = guards.read_bytes(path, guards.MAX_SCENARIO_BYTES)
+    except guards.InputRefused as err:
+        text = str(err)
+        if not text.startswith(("not a", "the ")):
+            text = f"cannot read file: {text}"
+        return None, {}, [Problem("", text, label)]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        return None, {}, [Problem("", "not UTF-8 text; save the scenario as UTF-8", label, line)]
     loader = None
     try:
         loader = _Loader(text)
         node = loader.get_single_node()
+        if node is not None:
+            guards.check_tree(node)
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(err, "problem", None) or str(err)
         return None, {}, [Problem("", f"not valid YAML: {problem}", label, line)]
-    except ValueError as err:  # e.g. an impossible date such as 2025-02-30
+    except guards.InputRefused as err:
+        return None, {}, [Problem("", str(err), label)]
+    except (ValueError, OverflowError) as err:  # e.g. an impossible date such as 2025-02-30
         return None, {}, [Problem("", f"not a valid value: {err}", label)]
     finally:
         if loader is not None:
             loader.dispose()
-    data = _absolute_csv_paths(data, path.parent)
     locs: Locations = {}
     problems: list[Problem] = []
     if node is not None:
         _walk(node, (), label, locs, problems)
+    ctx = ctx or _Context(path, allow_outside=False)
+    data = _absolute_csv_paths(data, path.parent, ctx, (), locs, problems)
     return data, locs, problems
 
 
-def _absolute_csv_paths(data: Any, folder: Path) -> Any:
+def _absolute_csv_paths(data: Any, folder: Path, ctx: _Context, keys: Path_,
+                        locs: Locations, problems: list[Problem]) -> Any:
     """Make empirical CSV paths absolute, relative to the file that names them.
 
-    A base scenario's CSV then stays where its own file says, whichever file extends it.
+    A base scenario's CSV then stays where its own file says, whichever file extends it. A
+    path that leads outside the scenario's folder tree is a problem (see :mod:`.guards`).
     """
     if isinstance(data, dict):
         if data.get("dist") == "empirical" and isinstance(data.get("csv"), str):
-            return {**data, "csv": str((folder / data["csv"]).resolve())}
-        return {k: _absolute_csv_paths(v, folder) for k, v in data.items()}
+            try:
+                path = guards.resolve_reference(data["csv"], folder, ctx.roots,
+                                                allow_outside=ctx.allow_outside)
+            except guards.InputRefused as err:
+                file, line = locs.get((*keys, "csv"), ("", None))
+                problems.append(Problem(format_path((*keys, "csv")), str(err), file or None,
+                                        line))
+                return {**data, "csv": None}
+            return {**data, "csv": str(path)}
+        return {k: _absolute_csv_paths(v, folder, ctx, (*keys, k), locs, problems)
+                for k, v in data.items()}
     if isinstance(data, list):
-        return [_absolute_csv_paths(v, folder) for v in data]
+        return [_absolute_csv_paths(v, folder, ctx, (*keys, i), locs, problems)
+                for i, v in enumerate(data)]
     return data
 
 
@@ -182,36 +244,46 @@ def _merge(base: Any, bl: Locations, child: Any, cl: Locations,
     return child, cl
 
 
-def _resolve_extends(path: Path, data: Any, locs: Locations, chain: tuple[Path, ...]
-                     ) -> tuple[Any, Locations, list[Problem]]:
+_MAX_EXTENDS = 20
+
+
+def _resolve_extends(path: Path, data: Any, locs: Locations, chain: tuple[Path, ...],
+                     ctx: _Context | None = None) -> tuple[Any, Locations, list[Problem]]:
     if not isinstance(data, dict) or "extends" not in data:
         return data, locs, []
+    ctx = ctx or _Context(path, allow_outside=False)
     target = data.pop("extends")
     label, line = locs.get(("extends",), (str(path), None))
     if not isinstance(target, str):
         return data, locs, [Problem("extends", f"must be a file name, got {target!r}", label,
                                     line)]
-    base_path = (path.parent / target).resolve()
+    if len(chain) > _MAX_EXTENDS:
+        return data, locs, [Problem("extends", f"more than {_MAX_EXTENDS} files extend one "
+                                    "another", label, line)]
+    try:
+        base_path = guards.resolve_reference(target, path.parent, ctx.roots,
+                                             allow_outside=ctx.allow_outside)
+    except guards.InputRefused as err:
+        return data, locs, [Problem("extends", str(err), label, line)]
     if not base_path.exists():
-        from .bundled import bundled_path
+        from .bundled import bundled_names, bundled_path
 
-        try:
-            base_path = bundled_path(Path(target).stem)
-        except ScenarioError:
+        if Path(target).stem not in bundled_names():
             return data, locs, [Problem("extends", f"no such file {target!r} (looked in "
                                         f"{str(path.parent)!r} and the bundled scenarios)",
                                         label, line)]
+        base_path = bundled_path(Path(target).stem)
     if base_path in chain:
         return data, locs, [Problem("extends", f"circular extends through {target!r}", label,
                                     line)]
-    base, base_locs, problems = _read_yaml(base_path)
+    base, base_locs, problems = _read_yaml(base_path, ctx)
     if problems:
         return data, locs, problems
     if not isinstance(base, dict):
         return data, locs, [Problem("", "a scenario must be a mapping of keys to values",
                                     str(base_path), 1)]
     base, base_locs, problems = _resolve_extends(base_path, base, base_locs,
-                                                 (*chain, base_path))
+                                                 (*chain, base_path), ctx)
     merged, merged_locs = _merge(base, base_locs, data, locs)
     return merged, merged_locs, problems
 
@@ -298,6 +370,8 @@ def _message(err: dict) -> str:
         integer = isinstance(limit, int) and not isinstance(limit, bool)  # an int field's
         what = "an integer" if integer else "a number"
         return f"must be {what} {sign} {limit:g}, got {shown}"
+    if kind == "finite_number":
+        return f"must be a finite number, got {value}"
     if kind.startswith("int_"):
         return f"must be an integer, got {shown}"
     if kind.startswith("float_"):
@@ -326,8 +400,30 @@ def _validation_problems(err: ValidationError, data: Any) -> list[Problem]:
     problems = []
     for e in err.errors(include_url=False):
         keys = _real_path(e["loc"], data, e["type"] == "missing")
-        problems.append(Problem(format_path(keys), _message(e), keys=keys))
+        message = _message(e)
+        keys = _named_key(keys, message, data)
+        problems.append(Problem(format_path(keys), message, keys=keys))
     return problems
+
+
+def _named_key(keys: Path_, message: str, data: Any) -> Path_:
+    """Point a whole-mapping error whose message starts with one of its keys at that key.
+
+    ``warmup_days (40) must be shorter than horizon_days (30)`` is then located at
+    ``warmup_days`` (its file and line), not at the top of the document.
+    """
+    cur = data
+    for k in keys:
+        try:
+            cur = cur[k]
+        except (KeyError, IndexError, TypeError):
+            return keys
+    if not isinstance(cur, dict):
+        return keys
+    first = re.match(r"[A-Za-z_]+", message)
+    if first and first.group(0) in cur:
+        return (*keys, first.group(0))
+    return keys
 
 
 def _locate(problems: list[Problem], locs: Locations, default_file: str | None
@@ -391,7 +487,7 @@ def scenario_from_dict(data: Any, *, base_dir: str | Path = ".", source: str | N
     if not isinstance(data, dict):
         raise ScenarioError([Problem("", "a scenario must be a mapping of keys to values",
                                      source, 1 if source else None)])
-    problems = reference_problems(data)
+    problems = guards.number_problems(data) + reference_problems(data)
     try:
         scenario = schema.Scenario.model_validate(data, context={"base_dir": str(base_dir)})
     except ValidationError as err:
@@ -405,8 +501,14 @@ def scenario_from_dict(data: Any, *, base_dir: str | Path = ".", source: str | N
 
 
 def _semantic_problems(scenario: schema.Scenario) -> list[Problem]:
+    from ..checks import estimate_problems
     from ..network import route_problems
 
+    problems = guards.date_problems(scenario.start, scenario.horizon_days,
+                                    scenario.replications)
+    problems += _shift_problems(scenario)
+    if problems:
+        return problems
     problems = route_problems(scenario)
     expected = scenario.expected_shipments()
     if expected > scenario.max_shipments:
@@ -416,10 +518,25 @@ def _semantic_problems(scenario: schema.Scenario) -> list[Problem]:
             f"max_shipments = {scenario.max_shipments:,}; shorten horizon_days, lower the "
             "demand, or raise max_shipments if the machine has the memory "
             "(roughly 0.5 kB per shipment)"))
-    return problems
+    return problems + estimate_problems(scenario)
 
 
-def load_scenario(source: str | Path | schema.Scenario) -> schema.Scenario:
+def _shift_problems(scenario: schema.Scenario) -> list[Problem]:
+    """A shift that opens and closes at the same clock time is ambiguous: refuse it."""
+    out = []
+    for name, cal in scenario.calendars.items():
+        for i, shift in enumerate(cal.shifts):
+            if schema.clock_hours(shift.open) % 24 == schema.clock_hours(shift.close) % 24:
+                keys = ("calendars", name, "shifts", i, "close")
+                out.append(Problem(format_path(keys), f"open and close are both {shift.open}: "
+                                   "a shift of no time or of 24 hours? For round the clock "
+                                   "write open: \"00:00\" and close: \"24:00\", or "
+                                   "always_open: true", keys=keys))
+    return out
+
+
+def load_scenario(source: str | Path | schema.Scenario, *, allow_outside: bool = False
+                  ) -> schema.Scenario:
     """Load and validate a scenario file (or the name of a bundled scenario).
 
     Parameters
@@ -427,6 +544,10 @@ def load_scenario(source: str | Path | schema.Scenario) -> schema.Scenario:
     source : str, Path or Scenario
         A YAML file, a bundled scenario's name such as ``"baseline"``, or a ``Scenario``
         (returned as it is).
+    allow_outside : bool, default False
+        Let ``extends`` and empirical ``csv`` names be absolute or lead outside the scenario
+        file's folder tree. By default such a name is an error, so a scenario from elsewhere
+        cannot read arbitrary files on the machine (see the security page of the docs).
 
     Returns
     -------
@@ -446,20 +567,24 @@ def load_scenario(source: str | Path | schema.Scenario) -> schema.Scenario:
     """
     if isinstance(source, schema.Scenario):
         return source
+    if "\x00" in str(source):
+        raise ScenarioError([Problem("", "the file name contains a NUL byte", repr(str(source)))])
     path = Path(source)
-    if not path.exists() and path.suffix == "" and len(path.parts) == 1:
+    if not os.path.lexists(path) and path.suffix == "" and len(path.parts) == 1:
         from .bundled import bundled_path
 
         path = bundled_path(str(source))
-    elif not path.exists():
+    elif not os.path.lexists(path):
         raise ScenarioError([Problem("", "no such scenario file", str(source))])
-    data, locs, problems = _read_yaml(path)
+    ctx = _Context(path, allow_outside)
+    data, locs, problems = _read_yaml(path, ctx)
     if not problems:
         if not isinstance(data, dict):
             problems = [Problem("", "a scenario must be a mapping of keys to values",
                                 str(path), 1)]
         else:
-            data, locs, problems = _resolve_extends(path.resolve(), data, locs, (path.resolve(),))
+            data, locs, problems = _resolve_extends(path.resolve(), data, locs,
+                                                    (path.resolve(),), ctx)
     if problems:
         raise ScenarioError(problems)
     return scenario_from_dict(data, base_dir=path.parent, source=str(path), locations=locs)

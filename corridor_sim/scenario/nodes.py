@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field, model_validator
 
 from .base import _Model, _NonNegInt
 from .distributions import Distribution
@@ -15,13 +16,18 @@ __all__ = [
     "CheckpointNode",
     "CityNode",
     "Consolidation",
+    "DailyLimit",
+    "DatedLimit",
+    "Direction",
     "DryPortNode",
     "FacilityBase",
     "FacilityNode",
     "Handling",
     "Inspection",
     "Lanes",
+    "LinkSpace",
     "Node",
+    "Space",
     "TerminalNode",
     "Transload",
 ]
@@ -64,6 +70,139 @@ class Lanes(_Model):
 
     general: _NonNegInt = 1
     green: _NonNegInt = 0
+
+
+class Space(_Model):
+    """Finite room in front of a facility's servers: a parking area, a siding or a yard.
+
+    Give exactly one of ``vehicles`` or ``teu``. Omitted, the room is unlimited (and costs
+    nothing to simulate).
+
+    ``vehicles`` counts the vehicles (trucks, trains) waiting in front of the node's first
+    stage, not those in service: a vehicle holds a place from its arrival until its service
+    starts. ``teu`` counts the containers in a yard: a vehicle's containers hold room from its
+    arrival until they leave the node on a train, flight or truck (at a terminal, the
+    containers waiting for a departure of the next link's service). A train waits whole,
+    outside, until there is room for all of its TEU; it never unloads in part (a train larger
+    than the whole yard enters only an empty yard).
+
+    When the room is full, an arriving vehicle waits at the end of the link it came by: on the
+    road with no limit, counted as the node's queue on the approach, or on a link with a
+    ``space`` of its own, which then stays full and blocks the node before it.
+
+    Attributes
+    ----------
+    vehicles : int, optional
+        Places for waiting vehicles, ≥ 1.
+    teu : float, optional
+        Yard capacity [TEU], > 0.
+    """
+
+    vehicles: Annotated[int, Field(ge=1, strict=True)] | None = None
+    teu: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Space:
+        if (self.vehicles is None) == (self.teu is None):
+            raise ValueError("give exactly one of vehicles or teu")
+        return self
+
+
+class LinkSpace(_Model):
+    """Finite room on a link, e.g. the strip between two checkpoints of a border crossing.
+
+    A vehicle holds a place from the moment it enters the link until it **starts service** at
+    the next node, so vehicles queued at the next node still fill the link. A vehicle that
+    cannot enter a full link waits where it is: a vehicle that has just been served keeps its
+    lane, track or bay until a place frees (*blocking after service*); a vehicle leaving its
+    origin waits on the approach road, with no limit. A ``bidirectional`` link has one such
+    room per direction.
+
+    Attributes
+    ----------
+    vehicles : int
+        Places for vehicles on the link, moving or waiting at its end, ≥ 1.
+    """
+
+    vehicles: Annotated[int, Field(ge=1, strict=True)]
+
+
+class DatedLimit(_Model):
+    """A daily limit in force from a date on (one step of a schedule of limits).
+
+    Attributes
+    ----------
+    from_ : date
+        First local day it applies (written ``from`` in YAML).
+    per_day : int
+        Vehicles per day, ≥ 1.
+    """
+
+    from_: dt.date = Field(alias="from")
+    per_day: Annotated[int, Field(ge=1, strict=True)]
+
+
+def _ascending(steps: list[DatedLimit]) -> list[DatedLimit]:
+    dates = [s.from_ for s in steps]
+    if dates != sorted(set(dates)):
+        raise ValueError("the dates of a limit schedule must be distinct and in order")
+    return steps
+
+
+DailyLimit = (Annotated[int, Field(ge=1, strict=True)]
+              | Annotated[list[DatedLimit], Field(min_length=1), AfterValidator(_ascending)])
+"""A number of vehicles per day, or a schedule of them by date (no limit before the first).
+
+For example China's acceptance of trucks at Nur Zholy, 650 → 750 → 1,000 a day in 2025
+(C58, C59)::
+
+    max_vehicles_per_day:
+      - {from: 2025-01-01, per_day: 650}
+      - {from: 2025-07-01, per_day: 750}
+      - {from: 2025-09-01, per_day: 1000}
+"""
+
+
+class Direction(_Model):
+    """Settings for the vehicles that arrive at a node from one neighbouring node.
+
+    A direction of travel through a node is named by the node its vehicles arrive from, e.g.
+    ``directions: {almaty: {...}, khorgos_road: {...}}`` at Nur Zholy. Directions not listed
+    use the node's own settings.
+
+    Attributes
+    ----------
+    pool : {"shared", "own"}, default "shared"
+        ``own``: the direction has servers of its own (``lanes``), used by no other
+        direction, with its own calendar and daily limit. ``shared``: its vehicles are served
+        by the node's ``lanes`` together with the other shared directions; its ``calendar``
+        and ``max_vehicles_per_day`` then admit vehicles to the shared queue.
+    lanes : Lanes, optional
+        The direction's own lanes; required with ``pool: own``, not allowed with ``shared``.
+    calendar : str, optional
+        Calendar of the direction; default the node's.
+    max_vehicles_per_day : int or list of DatedLimit, optional
+        At most this many of its vehicles start per local day (a schedule by date allowed).
+    space : Space, optional
+        Waiting room of its own (vehicles), instead of a share of the node's ``space``.
+    """
+
+    pool: Literal["shared", "own"] = "shared"
+    lanes: Lanes | None = None
+    calendar: str | None = None
+    max_vehicles_per_day: DailyLimit | None = None
+    space: Space | None = None
+
+    @model_validator(mode="after")
+    def _lanes(self) -> Direction:
+        if self.pool == "own" and self.lanes is None:
+            raise ValueError("a direction with pool: own needs lanes")
+        if self.pool == "shared" and self.lanes is not None:
+            raise ValueError("lanes of a direction need pool: own (with pool: shared the "
+                             "node's lanes serve it)")
+        if self.space is not None and self.space.vehicles is None:
+            raise ValueError("the space of a direction counts vehicles (space: {vehicles: N})")
+        return self
 
 
 class Inspection(_Model):
@@ -177,9 +316,15 @@ class FacilityBase(_NodeBase):
         Extra lane time for a random share of vehicles.
     handling : Handling, optional
         Container handling after clearance (cranes or bogie exchange), per vehicle.
-    max_vehicles_per_day : int, optional
+    max_vehicles_per_day : int or list of DatedLimit, optional
         At most this many vehicles start clearance per local calendar day (an electronic
-        queue quota); the rest wait for the next day.
+        queue quota); the rest wait for the next day. A list gives a schedule by date.
+    space : Space, optional
+        Finite waiting room in front of the servers (vehicles) or a container yard (TEU);
+        omitted means unlimited.
+    directions : dict of str to Direction, optional
+        Lanes, calendar, daily limit and space per direction of travel, keyed by the node
+        vehicles arrive from; each direction has its own servers or shares the node's.
     label, lat, lon, country
         As for :class:`CityNode`.
     """
@@ -190,7 +335,15 @@ class FacilityBase(_NodeBase):
     service_time: Distribution | None = None
     inspection: Inspection | None = None
     handling: Handling | None = None
-    max_vehicles_per_day: Annotated[int, Field(ge=1, strict=True)] | None = None
+    max_vehicles_per_day: DailyLimit | None = None
+    space: Space | None = None
+    directions: dict[str, Direction] | None = None
+
+    @model_validator(mode="after")
+    def _directions(self) -> FacilityBase:
+        if self.directions and self.service_time is None:
+            raise ValueError("directions need a clearance stage (service_time)")
+        return self
 
 
 class CheckpointNode(FacilityBase):
