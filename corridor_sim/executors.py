@@ -324,6 +324,7 @@ def _dask(client: Any, no_worker_timeout_s: float) -> RunTasks:
                     err = fut.exception()
                     raise _dask_failure(err, tasks[i]) from err
                 out[i] = fut.result()
+                fut.release()  # the worker's copy is no longer needed
                 done += 1
                 if progress:
                     progress(done, len(tasks))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import socket
 import sys
@@ -251,6 +252,25 @@ def test_dask_gives_up_when_no_worker_is_left(longer):
                                                 r"\(3 of 4 replications unfinished\)"):
             execute(replication_tasks(longer, 4, 3), executor=client,
                     progress=lose_the_worker, no_worker_timeout_s=1.5)
+
+
+def test_a_replication_whose_worker_keeps_dying_is_reported(longer):
+    import dask
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
+            distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                     dashboard_address=None, silence_logs=logging.CRITICAL) as c, \
+            distributed.Client(c, set_as_default=False) as client:
+
+        def kill_the_worker(done: int, total: int) -> None:
+            if done == 1:
+                (pid,) = client.run(os.getpid).values()
+                os.kill(pid, signal.SIGKILL)
+
+        name = re.escape(repr(longer.name))
+        with pytest.raises(ExecutorError, match=rf"replication \d of {name} was running on "
+                                                r"Dask workers that died"):
+            execute(replication_tasks(longer, 4, 3), executor=client, progress=kill_the_worker)
 
 
 def test_no_worker_timeout_from_the_environment(monkeypatch):
