@@ -211,9 +211,30 @@ def test_workers_dying_again_are_reported(longer, monkeypatch):
         for pid in new_children(before):
             os.kill(pid, signal.SIGKILL)
 
-    with pytest.raises(ExecutorError, match=r"a worker process died .* replications unfinished"):
+    with pytest.raises(ExecutorError, match=r"the worker process running replication \d of .* "
+                                            r"died .* replications unfinished"):
         cs.run(longer, replications=4, seed=3, workers=2, progress=kill_all, warmup_check=False)
     assert not new_children(before)  # the broken pool's processes are reaped
+
+
+_RUN_REPLICATION = executors.run_replication
+
+
+def _fails_on_replication_2(task):
+    if task[1] == 2:
+        raise ScenarioError([executors.Problem("demand", "replication 2 cannot run")])
+    return _RUN_REPLICATION(task)
+
+
+@pytest.mark.skipif(__import__("multiprocessing").get_start_method() != "fork",
+                    reason="the patched task function reaches the workers through fork")
+def test_an_error_in_a_worker_is_raised_as_it_was(scenario, monkeypatch):
+    monkeypatch.setattr(executors, "run_replication", _fails_on_replication_2)
+    before = children()
+    with pytest.raises(ScenarioError, match="demand: replication 2 cannot run") as info:
+        execute(replication_tasks(scenario, 4, 1), workers=2)
+    assert any("raised in worker process" in note for note in info.value.__notes__)
+    assert not new_children(before)  # the other worker is stopped, not left running
 
 
 def test_dask_reruns_the_tasks_of_a_lost_worker(longer, longer_serial, cluster):
