@@ -294,6 +294,23 @@ def test_a_replication_whose_worker_keeps_dying_is_reported(longer):
             execute(replication_tasks(longer, 4, 3), executor=client, progress=kill_the_worker)
 
 
+def test_dask_reports_a_lost_scheduler(longer):
+    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                       dashboard_address=None, silence_logs=logging.CRITICAL)
+
+    def stop_the_cluster(done: int, total: int) -> None:
+        if done == 1:
+            cluster.close()
+
+    try:
+        with pytest.raises(ExecutorError, match=r"replication \d of .* was cancelled on the "
+                                                r"Dask cluster"):
+            execute(replication_tasks(longer, 4, 3), address=cluster.scheduler_address,
+                    progress=stop_the_cluster, no_worker_timeout_s=60)
+    finally:
+        cluster.close()
+
+
 def test_no_worker_timeout_from_the_environment(monkeypatch):
     monkeypatch.setenv(executors.DASK_NO_WORKER_TIMEOUT_ENV, "12.5")
     assert executors._no_worker_timeout(None) == 12.5
