@@ -261,10 +261,16 @@ def _processes(workers: int) -> RunTasks:
                 log.warning("a worker process died while running %s; running it again on a "
                             "new worker process", _describe(tasks[i]))
                 todo.appendleft(i)
+            else:
+                log.warning("a worker process died between replications; starting a new one")
             if todo:
                 new = _Worker(os.getpid())
                 pool.append(new)
-                start_next(new)
+                try:
+                    start_next(new)
+                except OSError as err:
+                    raise ExecutorError("a new worker process died as soon as it started; "
+                                        "check the memory available") from err
 
         try:
             for _ in range(min(workers, len(tasks))):
