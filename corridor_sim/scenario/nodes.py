@@ -135,7 +135,7 @@ class DatedLimit(_Model):
     from_ : date
         First local day it applies (written ``from`` in YAML).
     per_day : int
-        Vehicles per day, ≥ 1.
+        Vehicles a day [vehicles/day], ≥ 1.
     """
 
     from_: dt.date = Field(alias="from")
