@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -14,18 +15,21 @@ import psutil
 __all__ = ["peak_tree_rss", "run_measured"]
 
 
-def _tree_rss(proc: psutil.Process) -> int:
-    """Resident memory [B] of a process and all of its descendants."""
+def _tree_rss(proc: psutil.Process, proportional: bool = False) -> int:
+    """Resident memory [B] of a process and all of its descendants.
+
+    With ``proportional``, the proportional set size (PSS: pages shared between processes,
+    such as those a forked worker shares with its parent, are divided among them) instead of
+    the resident set size (RSS: shared pages counted in full in every process).
+    """
     total = 0
     try:
         procs = [proc, *proc.children(recursive=True)]
     except psutil.Error:
         return 0
     for p in procs:
-        try:
-            total += p.memory_info().rss
-        except psutil.Error:
-            pass
+        with contextlib.suppress(psutil.Error):
+            total += p.memory_full_info().pss if proportional else p.memory_info().rss
     return total
 
 
@@ -41,7 +45,7 @@ def peak_tree_rss(proc: psutil.Process, stop: threading.Event,
 
 def run_measured(args: list[str], cwd: str | Path | None = None,
                  interval_s: float = 0.05) -> dict[str, float]:
-    """Run a command; return its wall time [s], CPU time of the tree [s] and peak RSS [MB].
+    """Run a command; return its wall time [s], CPU time of the tree [s], peak RSS and PSS [MB].
 
     The peak is that of the whole process tree (the command and every worker it starts),
     sampled every ``interval_s`` seconds.
@@ -53,11 +57,13 @@ def run_measured(args: list[str], cwd: str | Path | None = None,
     proc = psutil.Process(child.pid)
     stop = threading.Event()
     samples: list[int] = []
+    pss: list[int] = []
     cpu: dict[int, float] = {}
 
     def sample() -> None:
         while not stop.is_set():
             samples.append(_tree_rss(proc))
+            pss.append(_tree_rss(proc, proportional=True))
             try:
                 for p in [proc, *proc.children(recursive=True)]:
                     t = p.cpu_times()
@@ -74,7 +80,8 @@ def run_measured(args: list[str], cwd: str | Path | None = None,
     wall = time.perf_counter() - t0
     if child.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed:\n{err.decode(errors='replace')}")
-    return {"wall_s": wall, "cpu_s": sum(cpu.values()), "peak_mb": max(samples) / 1e6}
+    return {"wall_s": wall, "cpu_s": sum(cpu.values()), "peak_mb": max(samples) / 1e6,
+            "peak_pss_mb": max(pss) / 1e6}
 
 
 def python_command(code: str) -> list[str]:

@@ -31,13 +31,15 @@ def _cli(*args: str) -> list[str]:
     return [exe, *args] if exe else [*CLI, *args]
 
 
-def test_default_run_memory(benchmark, record, tmp_path):
-    case = "corridor-sim run (baseline, 10 reps × 365 d, 2 workers)"
+@pytest.mark.parametrize("workers", [1, 2])
+def test_default_run_memory(benchmark, record, tmp_path, workers):
+    case = f"corridor-sim run (baseline, 10 reps × 365 d, --workers {workers})"
     out = benchmark.pedantic(
-        lambda: run_measured(_cli("run", "--workers", "2", "-q", "--out",
+        lambda: run_measured(_cli("run", "--workers", str(workers), "-q", "--out",
                                   str(tmp_path / "run")), cwd=tmp_path),
         rounds=1, iterations=1)
     record(case, "peak RSS of the process tree [MB]", out["peak_mb"], f"≤ {RUN_TARGET_MB}")
+    record(case, "peak PSS of the process tree [MB]", out["peak_pss_mb"])
     record(case, "wall time [s]", out["wall_s"])
     record(case, "CPU time of the tree [s]", out["cpu_s"])
     assert out["peak_mb"] <= RUN_TARGET_MB
@@ -49,6 +51,7 @@ def test_compare_memory(benchmark, record, tmp_path):
                 "--replications", "10", "--out", str(tmp_path / "cmp"))
     out = benchmark.pedantic(lambda: run_measured(args, cwd=tmp_path), rounds=1, iterations=1)
     record(case, "peak RSS of the process tree [MB]", out["peak_mb"], f"≤ {COMPARE_TARGET_MB}")
+    record(case, "peak PSS of the process tree [MB]", out["peak_pss_mb"])
     record(case, "wall time [s]", out["wall_s"])
     record(case, "CPU time of the tree [s]", out["cpu_s"])
     assert out["peak_mb"] <= COMPARE_TARGET_MB
@@ -65,6 +68,7 @@ def test_memory_does_not_grow_with_replications(benchmark, record, replications,
                              rounds=1, iterations=1)
     case = "cs.run, baseline 120 d, 2 workers"
     record(case, f"peak RSS, {replications} replications [MB]", out["peak_mb"])
+    record(case, f"peak PSS, {replications} replications [MB]", out["peak_pss_mb"])
     _PEAKS[replications] = out["peak_mb"]
     if len(_PEAKS) == 2:
         growth = _PEAKS[40] / _PEAKS[10] - 1

@@ -1,7 +1,7 @@
 """(e) Replications on 2 worker processes against 1.
 
 Four replications of ``single_checkpoint`` sized to about 30 s of work in all on one core. The
-results must be identical (DESIGN §6); the speed-up is reported against a target of ≥ 1.8× on
+results must be identical (DESIGN §6); the speed-up is reported against a target of ≥ 1.9× on
 2 cores, not asserted.
 """
 
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::corridor_sim.WarmupWarning")
 
 REPLICATIONS = 4
 HORIZON_DAYS = 10_000  # ~860,000 shipments per replication
-SPEEDUP_TARGET = 1.8
+SPEEDUP_TARGET = 1.9  # issue 12
 
 
 def test_two_workers_against_one(benchmark, record):

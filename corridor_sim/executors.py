@@ -8,9 +8,8 @@ results: serial, local processes (``workers=N``) and a Dask distributed cluster
 
 Failures are reported, not waited on:
 
-- a local worker process that dies (killed, out of memory) breaks its pool; the unfinished
-  tasks are run once more on a new pool, and if that one breaks too an :class:`ExecutorError`
-  says so;
+- a local worker process that dies (killed, out of memory) is replaced, and its task runs
+  once more on the new process; if that one dies too, an :class:`ExecutorError` says so;
 - a Dask worker that dies has its tasks rerun on other workers by the scheduler (up to
   ``distributed.scheduler.allowed-failures`` times, then an :class:`ExecutorError`), and when
   **no** worker has been alive for ``no_worker_timeout_s`` seconds the run stops with an
@@ -28,16 +27,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
 import os
+import pickle
 import queue
 import signal
 import sys
 import threading
 import time
+import traceback
+from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, suppress
+from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from .errors import CorridorSimError, Problem, ScenarioError
@@ -68,7 +70,7 @@ CONNECT_TIMEOUT_S = 10.0
 """Seconds to wait for a Dask scheduler to answer when connecting to it."""
 
 PROCESS_RETRIES = 1
-"""How many times the unfinished tasks of a broken local pool are run on a new pool."""
+"""How many times a task whose local worker process died is run again on a new process."""
 
 PARENT_POLL_S = 0.5
 """Interval [s] at which a local worker process checks that its parent is alive."""
@@ -145,7 +147,7 @@ def _start_parent_watch(parent_pid: int, interval_s: float = PARENT_POLL_S) -> N
 
 
 def _worker_init(parent_pid: int) -> None:
-    """Initializer of a local worker process.
+    """Set up a local worker process.
 
     Ctrl-C reaches the whole process group: the parent handles it and terminates its workers,
     so a worker ignores SIGINT. SIGTERM ends a worker at once (a handler inherited through
@@ -156,68 +158,156 @@ def _worker_init(parent_pid: int) -> None:
     _start_parent_watch(parent_pid)
 
 
-def _terminate_pool(pool: ProcessPoolExecutor) -> None:
-    """Stop a pool now: running tasks are abandoned, worker processes terminated and reaped."""
-    procs = list((getattr(pool, "_processes", None) or {}).values())
-    for p in procs:
-        if p.is_alive():
-            p.terminate()
-    pool.shutdown(wait=False, cancel_futures=True)
-    for p in procs:
-        p.join(timeout=5)
-        if p.is_alive():
-            p.kill()
-            p.join(timeout=5)
-
-
-def _run_pool(tasks: list[Task], todo: list[int], out: list[Any], workers: int,
-              progress: Progress | None, done: int) -> int:
-    """Run ``tasks[i]`` for ``i`` in ``todo`` on a new pool, filling ``out``; return ``done``."""
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)), initializer=_worker_init,
-                               initargs=(os.getpid(),))
-    finished = False
+def _portable(err: BaseException) -> BaseException:
+    """``err`` with the worker's traceback as a note, or a RuntimeError if it cannot pickle."""
+    text = "".join(traceback.format_exception(err))
     try:
-        futures = {pool.submit(run_replication, tasks[i]): i for i in todo}
-        for fut in as_completed(futures):
-            out[futures[fut]] = fut.result()
-            done += 1
-            if progress:
-                progress(done, len(tasks))
-        finished = True
-    finally:
-        if finished:
-            pool.shutdown(wait=True)
-        else:  # an error, a broken pool, Ctrl-C or SIGTERM: do not wait for running tasks
-            _terminate_pool(pool)
-    return done
+        pickle.dumps(err)
+    except Exception:  # noqa: BLE001 - any pickling failure
+        err = RuntimeError(f"{type(err).__name__}: {err}")
+    if hasattr(err, "add_note"):  # Python ≥ 3.11
+        err.add_note(f"raised in worker process {os.getpid()}:\n{text}")
+    return err
+
+
+def _worker_main(conn: Connection, parent_pid: int) -> None:
+    """A local worker process: run the tasks the parent sends, one at a time, until ``None``."""
+    _worker_init(parent_pid)
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        i, task = message
+        try:
+            reply = (i, True, run_replication(task))
+        except BaseException as err:  # noqa: BLE001 - sent to the parent, raised there
+            reply = (i, False, _portable(err))
+        try:
+            conn.send(reply)  # pickled whole before anything is written
+        except Exception as err:  # noqa: BLE001 - e.g. a result that does not pickle
+            conn.send((i, False, _portable(err)))
+
+
+class _Worker:
+    """A local worker process and the parent's end of its pipe."""
+
+    def __init__(self, parent_pid: int) -> None:
+        ctx = multiprocessing.get_context()
+        self.conn, child = ctx.Pipe(duplex=True)
+        self.process = ctx.Process(target=_worker_main, args=(child, parent_pid), daemon=True,
+                                   name="corridor_sim-worker")
+        self.process.start()
+        child.close()  # the worker holds the only other end: its death reads as EOF here
+        self.task: int | None = None
+
+    def stop(self, now: bool) -> None:
+        """Ask the worker to finish (``now=False``) or terminate it; reap it either way."""
+        if not now:
+            with suppress(OSError):
+                self.conn.send(None)
+            self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(timeout=5)
+        self.conn.close()
 
 
 _MISSING = object()
 
 
 def _processes(workers: int) -> RunTasks:
+    """Local worker processes, each running one task at a time.
+
+    Each worker has a pipe of its own, so a worker that dies, even in the middle of sending a
+    result, is seen at once (the pipe reads as closed) and its task runs again on a new
+    process, up to ``PROCESS_RETRIES`` times. (``concurrent.futures.ProcessPoolExecutor`` can
+    wait forever when a worker is killed while sending a result, as the OOM killer does.)
+    """
+    log = logging.getLogger(__name__)
+
     def run_tasks(tasks: list[Task], progress: Progress | None) -> list[Any]:
         if workers == 1 or len(tasks) <= 1:
             return _run_serial(tasks, progress)
         out: list[Any] = [_MISSING] * len(tasks)
-        done = 0
-        for attempt in range(PROCESS_RETRIES + 1):
-            todo = [i for i, d in enumerate(out) if d is _MISSING]
-            try:
-                done = _run_pool(tasks, todo, out, workers, progress, done)
-                break
-            except BrokenProcessPool as err:
-                lost = [i for i in todo if out[i] is _MISSING]
-                done = len(tasks) - len(lost)
-                if attempt == PROCESS_RETRIES:
+        todo = deque(range(len(tasks)))
+        deaths = [0] * len(tasks)
+        pool: list[_Worker] = []
+        done, finished = 0, False
+
+        def start_next(w: _Worker) -> None:
+            w.task = todo.popleft() if todo else None
+            if w.task is not None:
+                w.conn.send((w.task, tasks[w.task]))
+
+        def replace(w: _Worker) -> None:
+            pool.remove(w)
+            w.stop(now=True)
+            i = w.task
+            if i is not None:
+                deaths[i] += 1
+                if deaths[i] > PROCESS_RETRIES:
+                    left = sum(d is _MISSING for d in out)
                     raise ExecutorError(
-                        f"a worker process died (killed, or out of memory?) while running "
-                        f"{_describe(tasks[lost[0]])}, {len(lost)} of {len(tasks)} "
-                        f"replications unfinished, after {PROCESS_RETRIES} retry on a new pool; "
-                        f"try fewer --workers, or check the memory available") from err
-                logging.getLogger(__name__).warning(
-                    "a worker process died; running the %d unfinished replications again on "
-                    "new worker processes", len(lost))
+                        f"the worker process running {_describe(tasks[i])} died (killed, or out "
+                        f"of memory?) {deaths[i]} time{'s' if deaths[i] > 1 else ''}; {left} of "
+                        f"{len(tasks)} replications unfinished; try fewer workers, or check the "
+                        f"memory available")
+                log.warning("a worker process died while running %s; running it again on a "
+                            "new worker process", _describe(tasks[i]))
+                todo.appendleft(i)
+            else:
+                log.warning("a worker process died between replications; starting a new one")
+            if todo:
+                new = _Worker(os.getpid())
+                pool.append(new)
+                try:
+                    start_next(new)
+                except OSError as err:
+                    raise ExecutorError("a new worker process died as soon as it started; "
+                                        "check the memory available") from err
+
+        try:
+            for _ in range(min(workers, len(tasks))):
+                pool.append(_Worker(os.getpid()))
+            for w in list(pool):
+                try:
+                    start_next(w)
+                except OSError:
+                    replace(w)
+            while any(w.task is not None for w in pool):
+                busy = [w for w in pool if w.task is not None]
+                ready = set(wait([w.conn for w in busy] + [w.process.sentinel for w in busy]))
+                for w in busy:
+                    if w.conn not in ready and w.process.sentinel not in ready:
+                        continue
+                    try:
+                        i, ok, value = w.conn.recv()
+                    except (EOFError, OSError):
+                        replace(w)
+                        continue
+                    if not ok:
+                        raise value
+                    out[i] = value
+                    done += 1
+                    if progress:
+                        progress(done, len(tasks))
+                    try:
+                        start_next(w)
+                    except OSError:  # died between tasks: the task it was sent is not its fault
+                        todo.appendleft(w.task)
+                        w.task = None
+                        replace(w)
+            finished = True
+        finally:
+            # done: workers finish; an error, Ctrl-C or SIGTERM: do not wait for running tasks
+            for w in pool:
+                w.stop(now=not finished)
         return out
 
     return run_tasks
@@ -324,6 +414,7 @@ def _dask(client: Any, no_worker_timeout_s: float) -> RunTasks:
                     err = fut.exception()
                     raise _dask_failure(err, tasks[i]) from err
                 out[i] = fut.result()
+                fut.release()  # the worker's copy is no longer needed
                 done += 1
                 if progress:
                     progress(done, len(tasks))

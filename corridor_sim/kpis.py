@@ -278,6 +278,7 @@ def _station_kpis(data: ReplicationData, out: dict[str, float]) -> None:
     lo, hi = data.warmup_hours, data.horizon_hours
     days = (hi - lo) / 24.0
     st = data.stations
+    clearance: dict[str, list[float]] = {}  # node → vehicles/day, busy and open lane-hours
     for i, (name, role) in enumerate(zip(st["name"], st["role"], strict=True)):
         mask = c["j_station"] == i
         start, end = c["j_start"][mask], c["j_end"][mask]
@@ -299,6 +300,21 @@ def _station_kpis(data: ReplicationData, out: dict[str, float]) -> None:
         out[f"{name}.utilisation"] = float(busy / capacity) if capacity > 0 else np.nan
         if role == "clearance":
             out[f"{name}.vehicles_per_day"] = float(inside.sum()) / days
+            node = data.nodes[st["node"][i]]
+            if name != node:  # a direction's own lanes: the node counts every direction
+                total = clearance.setdefault(node, [0.0, 0.0, 0.0])
+                total[0] += float(inside.sum()) / days
+                total[1] += busy
+                total[2] += capacity
+            elif mask.any() or node not in clearance:
+                clearance.setdefault(node, [0.0, 0.0, 0.0])
+                clearance[node][0] += float(inside.sum()) / days
+                clearance[node][1] += busy
+                clearance[node][2] += capacity if mask.any() else 0.0
+    for node, (vehicles, busy, capacity) in clearance.items():
+        out[f"{node}.vehicles_per_day"] = vehicles
+        if capacity > 0:
+            out[f"{node}.utilisation"] = float(busy / capacity)
 
 
 def _vehicle_wait_kpis(data: ReplicationData, station: int, name: str,

@@ -254,6 +254,11 @@ def direction_problems(scenario: Scenario, net: Network | None = None) -> list[P
                                         f"vehicles arrive from {', '.join(map(repr, into))}"))
             if d.calendar is not None and d.calendar not in scenario.calendars:
                 problems.append(Problem(f"{path}.calendar", f"unknown calendar {d.calendar!r}"))
+        transload = getattr(node, "transload", None)
+        for i, src in enumerate(getattr(transload, "arriving_from", None) or []):
+            if not (src in scenario.nodes and net.graph.has_edge(src, name)):
+                problems.append(Problem(f"nodes.{name}.transload.arriving_from[{i}]",
+                                        f"no link leads from {src!r} to {name!r}"))
     return problems
 
 
@@ -272,7 +277,8 @@ def _stages(node, came_from: str | None = None) -> list[tuple[str, bool, bool]]:
     if node.handling is not None:
         out.append(("handling tracks", True, False))
     transload = getattr(node, "transload", None)
-    if transload is not None:
+    if transload is not None and (transload.arriving_from is None
+                                  or came_from in transload.arriving_from):
         out.append(("trans-loading bays", transload.bays is not None, False))
     con = getattr(node, "consolidation", None)
     if con is not None and con.enabled:

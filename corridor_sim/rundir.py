@@ -106,7 +106,7 @@ def write_run(results: Results, path: str | Path, *, plots: bool = True, report:
         _lead_frame(results).to_parquet(tmp / "lead_times.parquet", index=False)
         files = []
         if chosen:
-            files = [_stream(tmp / f"{name}.{table_format}", [make(d) for d in chosen])
+            files = [_stream(tmp / f"{name}.{table_format}", (make(d) for d in chosen))
                      for name, make in (("shipments", shipments_frame),
                                         ("visits", visits_frame))]
         meta = _meta(results) | {"kind": "run", "tables": {

@@ -431,8 +431,11 @@ def test_closures_cut_shifts_in_another_zone():
                timezone="Asia/Almaty")
     oct1 = _span(dt.date(2025, 10, 1), "Asia/Shanghai")
     offset = utc_offset_hours("Asia/Almaty", dt.datetime(2025, 10, 1, tzinfo=dt.timezone.utc))
-    sep30_shift = _span(dt.date(2025, 9, 30), "Asia/Almaty")[0] + 9, 12
-    assert cal.open_hours(sep30_shift[0], sep30_shift[0] + 12) == pytest.approx(12)
+    if offset != 5:
+        pytest.skip("the tz database predates 2024a, when Kazakhstan moved to UTC+5")
+    sep30_opens = _span(dt.date(2025, 9, 30), "Asia/Almaty")[0] + 9
+    assert sep30_opens + 12 == pytest.approx(oct1[0])  # 21:00 Almaty is 00:00 Beijing
+    assert cal.open_hours(sep30_opens, sep30_opens + 12) == pytest.approx(12)
     assert cal.open_hours(oct1[0], oct1[0] + 72) == pytest.approx(0)
     oct4_open = _span(dt.date(2025, 10, 4), "Asia/Almaty")[0] + 9
     assert cal.next_open(oct1[0]) == pytest.approx(oct4_open)

@@ -47,7 +47,8 @@ def test_compare_writes_table_plots_and_report(files, tmp_path):
     assert code == 0, err
     assert out == ""
     folder = tmp_path / "cmp"
-    written = sorted(p.name for p in folder.iterdir() if not p.name.startswith("scenario-"))
+    written = sorted(p.name for p in folder.iterdir()
+                     if not p.name.startswith(("scenario-", ".")))
     assert written == CMP_FILES
     table = pd.read_csv(folder / "comparison.csv", index_col=[0, 1])
     assert list(table.index.get_level_values("scenario").unique()) == ["single-checkpoint",

@@ -190,7 +190,9 @@ def test_meat_barrier_rejects_and_lifting_delivers_with_inspection():
     meat_l = lifted.shipments[lifted.shipments["commodity"] == "meat"]
     assert (meat_l["status"] == "rejected").sum() == 0
     v = lifted.visits
-    at_khorgos = v[(v["node"] == "khorgos_road")]
+    sh = lifted.shipments
+    from_kz = set(sh.loc[sh["origin"] == "almaty", "shipment_id"])  # not trans-loaded
+    at_khorgos = v[(v["node"] == "khorgos_road") & v["shipment_id"].isin(from_kz)]
     meat_time = (at_khorgos.loc[at_khorgos["commodity"] == "meat", "departed_hours"]
                  - at_khorgos.loc[at_khorgos["commodity"] == "meat", "started_hours"]).mean()
     other_time = (at_khorgos.loc[at_khorgos["commodity"] == "general", "departed_hours"]
@@ -212,7 +214,10 @@ def test_rail_settings_errors(change, message):
 
 
 def test_conservation_over_the_whole_corridor():
-    sc = cs.bundled("baseline").with_changes({"horizon_days": 30, "warmup_days": 3})
+    # March: no holiday closure, whose backlog at the end of a short run would still be in
+    # the system (and the door-to-door road time is about a day and a half).
+    sc = cs.bundled("baseline").with_changes({"start": "2025-03-01", "horizon_days": 30,
+                                              "warmup_days": 3})
     k = cs.run(sc, replications=2, seed=8, keep="all").kpis
     assert (k["created"] == k["delivered"] + k["in_system"] + k["rejected"]).all()
     assert (k["delivered"] > 0.9 * k["created"]).all()
@@ -239,7 +244,9 @@ def test_cli_calibrate_prints_and_writes_the_table(tmp_path, capsys):
     assert main(["calibrate", str(sc), "-r", "1", "-q", "-o", str(out)]) == 0
     text = capsys.readouterr().out
     assert "Altynkol–Khorgos container trains per day" in text and "S34" in text
-    assert out.read_text().count("\n") == 1 + 5
+    from corridor_sim.calibration import TARGETS
+
+    assert out.read_text().count("\n") == 1 + len(TARGETS)
 
 
 def test_compare_selects_flow_kpis_with_brackets_by_exact_name():

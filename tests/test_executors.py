@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import socket
 import sys
@@ -58,12 +59,14 @@ def cluster():
 
 
 def assert_identical(a: cs.Results, b: cs.Results) -> None:
-    assert [d.replication for d in a.data] == [d.replication for d in b.data]
+    assert [o.replication for o in a.outcomes] == [o.replication for o in b.outcomes]
     pd.testing.assert_frame_equal(a.kpis, b.kpis, check_exact=True)
-    for da, db in zip(a.data, b.data, strict=True):
-        columns = getattr(da, "columns", None)
-        if columns is None:  # replications reduced where they ran: the KPIs above say it all
-            continue
+    for oa, ob in zip(a.outcomes, b.outcomes, strict=True):  # reduced where they ran
+        np.testing.assert_array_equal(oa.series.throughput, ob.series.throughput)
+        np.testing.assert_array_equal(oa.series.queue, ob.series.queue)
+    assert [d.replication for d in a.data] == [d.replication for d in b.data]
+    for da, db in zip(a.data, b.data, strict=True):  # raw columns, where kept
+        columns = da.columns
         assert columns.keys() == db.columns.keys()
         for key in columns:
             np.testing.assert_array_equal(columns[key], db.columns[key], err_msg=key)
@@ -89,22 +92,21 @@ def test_local_processes_equal_serial(scenario, serial):
 
 def test_dask_local_cluster_equals_serial(scenario, serial):
     res = cs.run(scenario, replications=4, seed=11, workers=2, executor="dask",
-                 warmup_check=False, keep="all")
+                 warmup_check=False)
     assert_identical(serial, res)
 
 
 def test_dask_existing_cluster_by_address_env_and_client(scenario, serial, cluster,
                                                          monkeypatch):
     by_address = cs.run(scenario, replications=4, seed=11, executor="dask",
-                        address=cluster.scheduler_address, warmup_check=False, keep="all")
+                        address=cluster.scheduler_address, warmup_check=False)
     assert_identical(serial, by_address)
     monkeypatch.setenv(DASK_ADDRESS_ENV, cluster.scheduler_address)
-    by_env = cs.run(scenario, replications=4, seed=11, executor="dask", warmup_check=False,
-                    keep="all")
+    by_env = cs.run(scenario, replications=4, seed=11, executor="dask", warmup_check=False)
     assert_identical(serial, by_env)
     with distributed.Client(cluster) as client:
         by_client = cs.run(scenario, replications=4, seed=11, executor=client,
-                           warmup_check=False, keep="all")
+                           warmup_check=False)
         assert_identical(serial, by_client)
         assert client.status == "running"  # a client passed in is left open
 
@@ -136,53 +138,50 @@ def test_execute_keeps_task_order_and_reports_progress(scenario):
 ])
 def test_bad_executor_settings(scenario, kwargs, match):
     with pytest.raises(ScenarioError, match=match):
-        cs.run(scenario, replications=2, **kwargs, keep="all")
+        cs.run(scenario, replications=2, **kwargs)
 
 
 def test_target_halfwidth_adds_replications_deterministically(scenario):
     kpi = "border.wait_hours.mean"
-    first = cs.run(scenario, replications=3, seed=2, warmup_check=False, keep="all")
+    first = cs.run(scenario, replications=3, seed=2, warmup_check=False)
     half0 = first.summary().loc[kpi, ["ci_low", "ci_high"]].diff().iloc[-1] / 2
     target = half0 / 2.5
     a = cs.run(scenario, replications=3, seed=2, target_halfwidth={kpi: target},
-               warmup_check=False, keep="all")
+               warmup_check=False)
     b = cs.run(scenario, replications=3, seed=2, workers=2, target_halfwidth={kpi: target},
-               warmup_check=False, keep="all")
+               warmup_check=False)
     assert a.replications > 3
-    assert [d.replication for d in a.data] == list(range(a.replications))
+    assert [o.replication for o in a.outcomes] == list(range(a.replications))
     s = a.summary().loc[kpi]
     assert (s["ci_high"] - s["ci_low"]) / 2 <= target
     assert_identical(a, b)
     # the same as asking for that many replications in the first place
     assert_identical(a, cs.run(scenario, replications=a.replications, seed=2,
-                               warmup_check=False, keep="all"))
+                               warmup_check=False))
 
 
 def test_target_halfwidth_stops_at_the_cap_with_a_warning(scenario):
     with pytest.warns(PrecisionWarning, match="max_replications"):
         res = cs.run(scenario, replications=2, seed=2, max_replications=5,
-                     target_halfwidth={"border.wait_hours.mean": 1e-6}, warmup_check=False,
-                     keep="all")
+                     target_halfwidth={"border.wait_hours.mean": 1e-6}, warmup_check=False)
     assert res.replications == 5
 
 
 def test_target_halfwidth_errors(scenario):
     with pytest.raises(ScenarioError, match="did you mean 'border.wait_hours.mean'"):
-        cs.run(scenario, replications=2, target_halfwidth={"border.wait_hour.mean": 0.1},
-               keep="all")
+        cs.run(scenario, replications=2, target_halfwidth={"border.wait_hour.mean": 0.1})
     with pytest.raises(ScenarioError, match="must be a number > 0"):
-        cs.run(scenario, replications=2, target_halfwidth={"border.wait_hours.mean": -1},
-               keep="all")
+        cs.run(scenario, replications=2, target_halfwidth={"border.wait_hours.mean": -1})
     with pytest.raises(ScenarioError, match="max_replications"):
         cs.run(scenario, replications=10, max_replications=5,
-               target_halfwidth={"border.wait_hours.mean": 0.1}, keep="all")
+               target_halfwidth={"border.wait_hours.mean": 0.1})
 
 
 def test_target_already_met_runs_nothing_more(scenario):
     with warnings.catch_warnings():
         warnings.simplefilter("error", PrecisionWarning)
         res = cs.run(scenario, replications=3, seed=2, warmup_check=False,
-                     target_halfwidth={"border.wait_hours.mean": 1e6}, keep="all")
+                     target_halfwidth={"border.wait_hours.mean": 1e6})
     assert res.replications == 3
 
 
@@ -214,9 +213,30 @@ def test_workers_dying_again_are_reported(longer, monkeypatch):
         for pid in new_children(before):
             os.kill(pid, signal.SIGKILL)
 
-    with pytest.raises(ExecutorError, match=r"a worker process died .* replications unfinished"):
+    with pytest.raises(ExecutorError, match=r"the worker process running replication \d of .* "
+                                            r"died .* replications unfinished"):
         cs.run(longer, replications=4, seed=3, workers=2, progress=kill_all, warmup_check=False)
     assert not new_children(before)  # the broken pool's processes are reaped
+
+
+_RUN_REPLICATION = executors.run_replication
+
+
+def _fails_on_replication_2(task):
+    if task[1] == 2:
+        raise ScenarioError([executors.Problem("demand", "replication 2 cannot run")])
+    return _RUN_REPLICATION(task)
+
+
+@pytest.mark.skipif(__import__("multiprocessing").get_start_method() != "fork",
+                    reason="the patched task function reaches the workers through fork")
+def test_an_error_in_a_worker_is_raised_as_it_was(scenario, monkeypatch):
+    monkeypatch.setattr(executors, "run_replication", _fails_on_replication_2)
+    before = children()
+    with pytest.raises(ScenarioError, match="demand: replication 2 cannot run") as info:
+        execute(replication_tasks(scenario, 4, 1), workers=2)
+    assert any("raised in worker process" in note for note in info.value.__notes__)
+    assert not new_children(before)  # the other worker is stopped, not left running
 
 
 def test_dask_reruns_the_tasks_of_a_lost_worker(longer, longer_serial, cluster):
@@ -255,6 +275,42 @@ def test_dask_gives_up_when_no_worker_is_left(longer):
                                                 r"\(3 of 4 replications unfinished\)"):
             execute(replication_tasks(longer, 4, 3), executor=client,
                     progress=lose_the_worker, no_worker_timeout_s=1.5)
+
+
+def test_a_replication_whose_worker_keeps_dying_is_reported(longer):
+    import dask
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
+            distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                     dashboard_address=None, silence_logs=logging.CRITICAL) as c, \
+            distributed.Client(c, set_as_default=False) as client:
+
+        def kill_the_worker(done: int, total: int) -> None:
+            if done == 1:
+                (pid,) = client.run(os.getpid).values()
+                os.kill(pid, signal.SIGKILL)
+
+        name = re.escape(repr(longer.name))
+        with pytest.raises(ExecutorError, match=rf"replication \d of {name} was running on "
+                                                r"Dask workers that died"):
+            execute(replication_tasks(longer, 4, 3), executor=client, progress=kill_the_worker)
+
+
+def test_dask_reports_a_lost_scheduler(longer):
+    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                       dashboard_address=None, silence_logs=logging.CRITICAL)
+
+    def stop_the_cluster(done: int, total: int) -> None:
+        if done == 1:
+            cluster.close()
+
+    try:
+        with pytest.raises(ExecutorError, match=r"replication \d of .* was cancelled on the "
+                                                r"Dask cluster"):
+            execute(replication_tasks(longer, 4, 3), address=cluster.scheduler_address,
+                    progress=stop_the_cluster, no_worker_timeout_s=60)
+    finally:
+        cluster.close()
 
 
 def test_no_worker_timeout_from_the_environment(monkeypatch):

@@ -115,7 +115,7 @@ def test_to_dir_writes_the_reports(results, comparison, tmp_path):
     out = results.to_dir(tmp_path / "run")
     assert (out / "report.html").is_file() and (out / "throughput.png").is_file()
     out = comparison.to_dir(tmp_path / "cmp")
-    names = sorted(p.name for p in out.iterdir())
+    names = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
     assert names == ["comparison.csv", "differences.png", "kpis.csv", "lead_times.parquet",
                      "report.html", "run.json", "scenario-4_lanes.yaml",
                      "scenario-6_fast_lanes.yaml", "series.parquet", "settings_diff.csv",

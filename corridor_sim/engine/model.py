@@ -255,12 +255,19 @@ class CorridorModel:
         if isinstance(node, CheckpointNode) and node.transload is not None:
             tl = node.transload
             draw = Sampler(tl.time, self._rng(f"transload:{name}"))
+            when = None
+            if tl.arriving_from is not None:
+                sources = {self.node_index[n] for n in tl.arriving_from}
+
+                def when(job: Job, sources: set[int] = sources) -> bool:
+                    return job.direction in sources
             if tl.bays is None:
-                fac.add_stage(lambda done: Delay(env, lambda job: draw(), done, rec))
+                fac.add_stage(lambda done: Delay(env, lambda job: draw(), done, rec), when=when)
             else:
                 t_idx = self._station_row(f"{name}.transload", index, "transload", tl.bays, cal)
                 fac.add_stage(lambda done: Station(
-                    env, t_idx, cal, tl.bays, 0, True, lambda job: draw(), done, rec))
+                    env, t_idx, cal, tl.bays, 0, True, lambda job: draw(), done, rec),
+                    when=when)
         if isinstance(node, TerminalNode) and node.consolidation is not None \
                 and node.consolidation.enabled:
             con = node.consolidation
@@ -578,7 +585,9 @@ class CorridorModel:
     def _entry(self, node: str, came_from: str):
         """The step into a facility: the facility, or, with directions, one that says whence."""
         fac = self.facilities[node]
-        if not self.scenario.nodes[node].directions:
+        n = self.scenario.nodes[node]
+        if not n.directions and getattr(getattr(n, "transload", None), "arriving_from",
+                                        None) is None:
             return fac
         key = (node, came_from)
         if key not in self._entries:

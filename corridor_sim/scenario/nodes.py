@@ -135,7 +135,7 @@ class DatedLimit(_Model):
     from_ : date
         First local day it applies (written ``from`` in YAML).
     per_day : int
-        Vehicles per day, ≥ 1.
+        Vehicles a day [vehicles/day], ≥ 1.
     """
 
     from_: dt.date = Field(alias="from")
@@ -229,10 +229,14 @@ class Transload(_Model):
         Time to trans-load one truck [h].
     bays : int, optional
         Trans-loading bays working in parallel; omitted means unlimited (a pure delay).
+    arriving_from : list of str, optional
+        Only vehicles arriving from these nodes are trans-loaded (at Khorgos, the Chinese
+        trucks from Urumqi); default every vehicle.
     """
 
     time: Distribution
     bays: Annotated[int, Field(ge=1, strict=True)] | None = None
+    arriving_from: list[str] | None = None
 
 
 class Handling(_Model):
@@ -316,9 +320,10 @@ class FacilityBase(_NodeBase):
         Extra lane time for a random share of vehicles.
     handling : Handling, optional
         Container handling after clearance (cranes or bogie exchange), per vehicle.
-    max_vehicles_per_day : int or list of DatedLimit, optional
+    max_vehicles_per_day : int, optional
         At most this many vehicles start clearance per local calendar day (an electronic
-        queue quota); the rest wait for the next day. A list gives a schedule by date.
+        queue quota); the rest wait for the next day. A direction's limit may also be a
+        schedule by date (see :class:`Direction`).
     space : Space, optional
         Finite waiting room in front of the servers (vehicles) or a container yard (TEU);
         omitted means unlimited.
@@ -335,7 +340,7 @@ class FacilityBase(_NodeBase):
     service_time: Distribution | None = None
     inspection: Inspection | None = None
     handling: Handling | None = None
-    max_vehicles_per_day: DailyLimit | None = None
+    max_vehicles_per_day: Annotated[int, Field(ge=1, strict=True)] | None = None
     space: Space | None = None
     directions: dict[str, Direction] | None = None
 
