@@ -9,6 +9,7 @@ from pydantic import AfterValidator, Field, model_validator
 
 from .base import _Model, _NonNegInt
 from .distributions import Distribution
+from .money import FacilityCosts
 
 __all__ = [
     "FACILITY_KINDS",
@@ -325,6 +326,9 @@ class FacilityBase(_NodeBase):
     directions : dict of str to Direction, optional
         Lanes, calendar, daily limit and space per direction of travel, keyed by the node
         vehicles arrive from; each direction has its own servers or shares the node's.
+    costs : FacilityCosts, optional
+        Fees, storage, CO2e per unit handled, a proposed centre's capex and opex, and
+        capacity costs (see :class:`FacilityCosts`).
     label, lat, lon, country
         As for :class:`CityNode`.
     """
@@ -338,6 +342,7 @@ class FacilityBase(_NodeBase):
     max_vehicles_per_day: DailyLimit | None = None
     space: Space | None = None
     directions: dict[str, Direction] | None = None
+    costs: FacilityCosts | None = None
 
     @model_validator(mode="after")
     def _directions(self) -> FacilityBase:
