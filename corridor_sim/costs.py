@@ -465,8 +465,9 @@ def _section_kpis(data: ReplicationData, sh: dict[str, np.ndarray], inputs: dict
     """CAREC CPMM speed with and without delay over each corridor section.
 
     Time runs from leaving the section's first node (creation, if it is the shipment's
-    origin) to arriving at its last (delivery, if it is the destination). Delay is the time
-    queued at the section's facilities between them and waiting for a train or flight on its
+    origin) to arriving at its last (delivery, if it is the destination). Delay is the whole
+    time spent at the section's facilities between them (queueing, clearance, inspection,
+    trans-loading), as CPMM counts border time, plus waiting for a train or flight on its
     links.
     """
     c = data.columns
@@ -504,7 +505,7 @@ def _section_kpis(data: ReplicationData, sh: dict[str, np.ndarray], inputs: dict
             for mid in chain[1:-1]:
                 rows = _visit_rows(vindex, n_nodes, sids, node_of[mid])
                 ok = rows >= 0
-                delay[ok] += c["v_started"][rows[ok]] - c["v_arrived"][rows[ok]]
+                delay[ok] += c["v_departed"][rows[ok]] - c["v_arrived"][rows[ok]]
             if sec["services"] and "w_station" in c and c["w_station"].size:
                 waits = np.zeros(sh["flow"].size)
                 sel = np.isin(c["w_station"], sec["services"])
