@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_costs import SCENARIO
 
 import corridor_sim as cs
 from corridor_sim.errors import ScenarioError
@@ -16,8 +17,6 @@ from corridor_sim.scorecard import (
     holm,
     npv_factor,
 )
-
-from test_costs import SCENARIO
 
 SHORT = dict(SCENARIO, horizon_days=12, warmup_days=2)
 
