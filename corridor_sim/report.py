@@ -231,8 +231,10 @@ def scorecard_section(comparison: Comparison, *, plots: bool = True) -> list[str
            + "</ul>", card.to_html(),
            f"<p class='muted'>Ranked on {_esc(card.primary.label.lower())}; scenarios a "
            "paired test against the best cannot tell apart (Holm correction) share its rank. "
-           "Lead time is the mean over the flows whose route or route settings differ: "
-           f"{_esc(', '.join(card.changed_flows) or 'none')}.</p>"]
+           "Lead time is, for each proposal, the mean over the flows it changes (their route, "
+           "or the settings of a node or link on it), decided before the run: "
+           + "; ".join(f"{_esc(n)}: {_esc(', '.join(f) or 'none')}"
+                       for n, f in card.changed_by.items()) + ".</p>"]
     if plots:
         out.append(_figure(lambda: plot.scorecard(card), "scorecard"))
     return out

@@ -122,15 +122,28 @@ def npv_factor(years: int, discount_rate: float) -> float:
 # --------------------------------------------------------------------------- changed flows
 
 
+_NOT_PHYSICAL = {"costs", "label", "lat", "lon", "country", "cost_per_tonne_km_usd",
+                 "cost_per_trip_usd", "vehicle_type", "co2e_g_per_tonne_km", "tonnes_per_teu",
+                 "value_lost_per_spoiled_unit_usd", "due_hours"}
+"""Settings that change money, carbon or labels but not how a shipment moves."""
+
+
+def _physical(item: Any) -> Any:
+    return {k: v for k, v in item.items() if k not in _NOT_PHYSICAL} \
+        if isinstance(item, dict) else item
+
+
 def _settings(scenario: Scenario) -> dict[str, Any]:
     data = scenario.to_dict()
     links = {}
     for link in data.get("links", []):
-        links[(link["from"], link["to"], link.get("mode", "road"))] = link
+        links[(link["from"], link["to"], link.get("mode", "road"))] = _physical(link)
         if link.get("bidirectional"):
-            links[(link["to"], link["from"], link.get("mode", "road"))] = link
-    return {"nodes": data.get("nodes", {}), "links": links,
-            "commodities": data.get("commodities", {}), "calendars": data.get("calendars", {})}
+            links[(link["to"], link["from"], link.get("mode", "road"))] = _physical(link)
+    return {"nodes": {k: _physical(v) for k, v in data.get("nodes", {}).items()},
+            "links": links,
+            "commodities": {k: _physical(v) for k, v in data.get("commodities", {}).items()},
+            "calendars": data.get("calendars", {})}
 
 
 def changed_flows(baseline: Scenario, others: Iterable[Scenario]) -> list[str]:
@@ -139,6 +152,9 @@ def changed_flows(baseline: Scenario, others: Iterable[Scenario]) -> list[str]:
     A flow changed when, in any other scenario, its route (nodes or modes) differs from the
     baseline's, its own demand settings or commodity differ, or a node or link on its route in
     either scenario has different settings (a node's calendar counts as its setting).
+    Settings of money, carbon and labels (a node's ``costs``, a link's per-tonne-km and trip
+    rates and vehicle type, a commodity's ``tonnes_per_teu``, ``due_hours`` and spoiled
+    value) change no shipment's movement and are not counted.
 
     Parameters
     ----------
@@ -227,7 +243,10 @@ class Scorecard:
         The primary criterion first, then the others shown.
     baseline : str
     changed_flows : list of str
-        Flows whose lead time makes the lead-time criterion.
+        Flows any proposal changes: the baseline's lead-time value is their mean.
+    changed_by : dict of str to list of str
+        The flows each proposal changes: its lead-time value and difference are over these
+        (weighted by the baseline's TEU or tonnes per day), paired with the baseline's.
     confidence : float
     npv_years : int or None
     discount_rate : float
@@ -235,11 +254,12 @@ class Scorecard:
 
     def __init__(self, table: pd.DataFrame, criteria: list[Criterion], baseline: str,
                  changed: list[str], confidence: float, npv_years: int | None,
-                 discount_rate: float) -> None:
+                 discount_rate: float, changed_by: dict[str, list[str]] | None = None) -> None:
         self.table = table
         self.criteria = criteria
         self.baseline = baseline
         self.changed_flows = changed
+        self.changed_by = changed_by or {}
         self.confidence = confidence
         self.npv_years = npv_years
         self.discount_rate = discount_rate
@@ -500,11 +520,17 @@ def scorecard(cmp: Comparison, criteria: Iterable[Criterion | str] | None = None
     shown = _resolve(criteria)
     order = [base] + [n for n in cmp.names if n != base]
     others = [cmp.results[n].scenario for n in order[1:]]
-    changed = changed_flows(cmp.results[base].scenario, others)
-    weights = {f.key: f.shipments_per_day * f.units_per_shipment
-               for f in cmp.results[base].scenario.demand}
+    base_sc = cmp.results[base].scenario
+    changed = changed_flows(base_sc, others)
+    own = {n: changed_flows(base_sc, [cmp.results[n].scenario]) for n in order[1:]}
+    weights = {f.key: f.shipments_per_day * f.units_per_shipment for f in base_sc.demand}
     values = {c.kpi: {n: _values(cmp, n, c, changed, weights) for n in order}
               for c in [prim, *shown]}
+    # lead time of the flows each proposal itself changes, paired with the baseline's
+    lead = Criterion(CHANGED_LEAD_TIME, "", "h")
+    own_pairs = {n: (_values(cmp, base, lead, own[n], weights),
+                     _values(cmp, n, lead, own[n], weights)) if own[n] else (None, None)
+                 for n in order[1:]}
     if all(v is None for v in values[prim.kpi].values()):
         raise ScenarioError([Problem("primary", f"no scenario reports {prim.kpi!r}; give the "
                                      "scenarios money inputs (a money: block, see "
@@ -525,6 +551,8 @@ def scorecard(cmp: Comparison, criteria: Iterable[Criterion | str] | None = None
             columns[(crit.label, field)] = []
         for n in order:
             v, b = vals[n], vals[base]
+            if crit.kpi == CHANGED_LEAD_TIME and n != base:
+                b, v = own_pairs[n]
             m = mean_ci(v.to_numpy(float), confidence)[0] if v is not None else np.nan
             if n == base or v is None or b is None:
                 d, sig, better = (np.nan,) * 4, False, None
@@ -542,7 +570,8 @@ def scorecard(cmp: Comparison, criteria: Iterable[Criterion | str] | None = None
                           ("p_vs_best", ""): p_best, **columns}, index=pd.Index(order,
                                                                                   name="scenario"))
     table.columns = pd.MultiIndex.from_tuples(table.columns)
-    return Scorecard(table, criteria_all, base, changed, confidence, npv_years, discount_rate)
+    return Scorecard(table, criteria_all, base, changed, confidence, npv_years, discount_rate,
+                     own)
 
 
 def _rank(vals: Mapping[str, pd.Series | None], order: list[str], lower_is_better: bool,

@@ -71,7 +71,12 @@ def test_signs_units_and_hand_values(cmp: cs.Comparison) -> None:
     assert t.loc["dearer", ("Total annual cost", "diff")] == pytest.approx(extra, rel=1e-9)
     assert t.loc["dearer", ("Total annual cost", "better")] is False
     assert t.loc["dearer", ("Annual centre cost", "diff")] == pytest.approx(extra, rel=1e-9)
-    assert t.loc["dearer", (lead, "better")] is None          # not significant
+    # capex moves no shipment: dearer changes no flow, so it has no lead-time difference
+    assert card.changed_by["dearer"] == []
+    assert card.changed_by["faster"] == ["origin>destination:general",
+                                         "origin>destination:fresh"]
+    assert np.isnan(t.loc["dearer", (lead, "diff")])
+    assert t.loc["dearer", (lead, "better")] is None
     assert t.loc["dearer", (lead, "significant")] is np.False_ or \
         not t.loc["dearer", (lead, "significant")]
     assert np.isnan(t.loc["baseline", ("Total annual cost", "diff")])
