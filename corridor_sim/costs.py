@@ -190,27 +190,20 @@ def cost_inputs(scenario: Scenario, routes: list[Route], stations: list[str]
 # --------------------------------------------------------------------------- pricing
 
 
-def _visit_index(data: ReplicationData) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted keys ``sid * n_nodes + node`` of every visit, and the visit rows in that order."""
+def _visit_rows(data: ReplicationData, node: int) -> np.ndarray:
+    """Visit row of every shipment at ``node`` (-1 where it has none).
+
+    A route is a simple path, so it passes a node at most once.
+    """
     c = data.columns
-    keys = c["v_sid"].astype(np.int64) * len(data.nodes) + c["v_node"].astype(np.int64)
-    order = np.argsort(keys, kind="stable")
-    return keys[order], order
+    rows = np.full(c["s_flow"].size, -1, dtype=np.int64)
+    here = np.flatnonzero(c["v_node"] == node)
+    rows[c["v_sid"][here].astype(np.int64)] = here
+    return rows
 
 
-def _visit_rows(index: tuple[np.ndarray, np.ndarray], n_nodes: int, sids: np.ndarray,
-                node: int) -> np.ndarray:
-    """Visit row of each shipment at ``node`` (-1 where it has none)."""
-    keys, order = index
-    want = sids.astype(np.int64) * n_nodes + node
-    pos = np.searchsorted(keys, want)
-    ok = pos < keys.size
-    ok[ok] = keys[pos[ok]] == want[ok]
-    return np.where(ok, order[np.minimum(pos, max(keys.size - 1, 0))], -1)
-
-
-def _shipment_costs(data: ReplicationData, sh: dict[str, np.ndarray], inputs: dict[str, Any],
-                    vindex: tuple[np.ndarray, np.ndarray]) -> dict[str, np.ndarray]:
+def _shipment_costs(data: ReplicationData, sh: dict[str, np.ndarray], inputs: dict[str, Any]
+                    ) -> dict[str, np.ndarray]:
     """Cost parts [USD] and CO2e [kg] of every shipment of the run."""
     c = data.columns
     flows = inputs["flows"]
@@ -239,7 +232,7 @@ def _shipment_costs(data: ReplicationData, sh: dict[str, np.ndarray], inputs: di
     storage = np.zeros(f.size)
     teu_units = np.where(sh["teu"], units, 0.0)
     for name, rate in inputs["storage"].items():
-        rows = _visit_rows(vindex, len(data.nodes), np.arange(f.size), data.nodes.index(name))
+        rows = _visit_rows(data, data.nodes.index(name))
         has = rows >= 0
         dwell = np.zeros(f.size)
         dwell[has] = c["v_departed"][rows[has]] - c["v_arrived"][rows[has]]
@@ -261,13 +254,11 @@ def _ratio(num: float, den: float) -> float:
 def _annual(parts: dict[str, np.ndarray], flow: np.ndarray, done: np.ndarray,
             counted: np.ndarray, n_flows: int, scale: float, key: str) -> float:
     """Annual total of one part: each flow's mean per delivered shipment × its shipments."""
-    total = 0.0
-    for f in range(n_flows):
-        d = done & (flow == f)
-        n = int((counted & (flow == f)).sum())
-        if n and d.any():
-            total += float(parts[key][d].mean()) * n
-    return total * scale
+    sums = np.bincount(flow[done], weights=parts[key][done], minlength=n_flows)
+    n_done = np.bincount(flow[done], minlength=n_flows)
+    n_counted = np.bincount(flow[counted], minlength=n_flows)
+    ok = (n_done > 0) & (n_counted > 0)
+    return float(np.sum(sums[ok] / n_done[ok] * n_counted[ok])) * scale
 
 
 def cost_kpis(data: ReplicationData, sh: dict[str, np.ndarray], out: dict[str, float]) -> None:
@@ -301,8 +292,7 @@ def cost_kpis(data: ReplicationData, sh: dict[str, np.ndarray], out: dict[str, f
     late = sh["created"] >= lo
     done = late & (status == DELIVERED)
     counted = late & (status != REJECTED)
-    vindex = _visit_index(data)
-    parts = _shipment_costs(data, sh, inputs, vindex)
+    parts = _shipment_costs(data, sh, inputs)
     parts["total"] = sum(parts[p] for p in COST_PARTS)
     tonnes = parts["tonnes"]
     has_t = done & ~np.isnan(tonnes)
@@ -342,7 +332,7 @@ def cost_kpis(data: ReplicationData, sh: dict[str, np.ndarray], out: dict[str, f
         out["cost_usd_per_year.centres"] = centres
         out["cost_usd_per_year.capacity"] = capacity
         out["cost_usd_per_year.total"] = variable + centres + capacity
-        _crossing_costs(data, sh, inputs, vindex, out)
+        _crossing_costs(data, sh, inputs, out)
     if inputs["carbon"]:
         co2 = parts["co2e_kg"]
         out["co2e_kg_per_teu"] = _ratio(co2[done & teu].sum(), units[done & teu].sum())
@@ -358,7 +348,7 @@ def cost_kpis(data: ReplicationData, sh: dict[str, np.ndarray], out: dict[str, f
     _distance_kpis(data, sh, inputs, parts, counted, out)
     _reliability_kpis(data, sh, inputs, out)
     if inputs["sections"]:
-        _section_kpis(data, sh, inputs, vindex, out)
+        _section_kpis(data, sh, inputs, out)
 
 
 def _open_hours(data: ReplicationData) -> dict[str, float]:
@@ -437,19 +427,17 @@ def _reliability_kpis(data: ReplicationData, sh: dict[str, np.ndarray], inputs: 
 
 
 def _crossing_costs(data: ReplicationData, sh: dict[str, np.ndarray], inputs: dict[str, Any],
-                    vindex: tuple[np.ndarray, np.ndarray], out: dict[str, float]) -> None:
+                    out: dict[str, float]) -> None:
     """CAREC CPMM cost to clear each border crossing: fees paid at both sides per vehicle."""
     fees = inputs["node_fees"]
     if not fees or not data.crossings:
         return
     c = data.columns
-    sids = np.arange(sh["flow"].size)
     for a, b in data.crossings:
         na, nb = data.nodes[a], data.nodes[b]
         if na not in fees and nb not in fees:
             continue
-        ra = _visit_rows(vindex, len(data.nodes), sids, a)
-        rb = _visit_rows(vindex, len(data.nodes), sids, b)
+        ra, rb = _visit_rows(data, a), _visit_rows(data, b)
         both = (ra >= 0) & (rb >= 0)
         both[both] = (c["v_arrived"][ra[both]] >= data.warmup_hours) & (
             c["v_arrived"][rb[both]] >= c["v_arrived"][ra[both]])
@@ -461,7 +449,7 @@ def _crossing_costs(data: ReplicationData, sh: dict[str, np.ndarray], inputs: di
 
 
 def _section_kpis(data: ReplicationData, sh: dict[str, np.ndarray], inputs: dict[str, Any],
-                  vindex: tuple[np.ndarray, np.ndarray], out: dict[str, float]) -> None:
+                  out: dict[str, float]) -> None:
     """CAREC CPMM speed with and without delay over each corridor section.
 
     Time runs from leaving the section's first node (creation, if it is the shipment's
@@ -472,7 +460,6 @@ def _section_kpis(data: ReplicationData, sh: dict[str, np.ndarray], inputs: dict
     """
     c = data.columns
     lo, hi = data.warmup_hours, data.horizon_hours
-    n_nodes = len(data.nodes)
     node_of = {n: i for i, n in enumerate(data.nodes)}
     flows = inputs["flows"]
     for name, sec in inputs["sections"].items():
@@ -490,20 +477,20 @@ def _section_kpis(data: ReplicationData, sh: dict[str, np.ndarray], inputs: dict
             if i == 0:
                 t0 = sh["created"][sids]
             else:
-                rows = _visit_rows(vindex, n_nodes, sids, node_of[chain[0]])
+                rows = _visit_rows(data, node_of[chain[0]])[sids]
                 if (rows < 0).any():
                     continue  # a city passed through: no time is recorded there
                 t0 = c["v_departed"][rows]
             if i + len(chain) == len(path):
                 t1 = sh["end"][sids]
             else:
-                rows = _visit_rows(vindex, n_nodes, sids, node_of[chain[-1]])
+                rows = _visit_rows(data, node_of[chain[-1]])[sids]
                 if (rows < 0).any():
                     continue
                 t1 = c["v_arrived"][rows]
             delay = np.zeros(sids.size)
             for mid in chain[1:-1]:
-                rows = _visit_rows(vindex, n_nodes, sids, node_of[mid])
+                rows = _visit_rows(data, node_of[mid])[sids]
                 ok = rows >= 0
                 delay[ok] += c["v_departed"][rows[ok]] - c["v_arrived"][rows[ok]]
             if sec["services"] and "w_station" in c and c["w_station"].size:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import corridor_sim as cs
-from corridor_sim.costs import COST_PARTS, _shipment_costs, _visit_index
+from corridor_sim.costs import COST_PARTS, _shipment_costs
 from corridor_sim.engine.model import simulate
 from corridor_sim.errors import ScenarioError
 from corridor_sim.kpis import replication_kpis, shipment_arrays
@@ -202,7 +202,7 @@ def test_train_trip_cost_is_shared_over_each_departure_exactly() -> None:
     data["money"] = {"modes": {"rail": {"cost_per_tonne_km_usd": 0.0}}}
     rep = simulate(scenario_from_dict(data), 0, 7)
     sh = shipment_arrays(rep)
-    parts = _shipment_costs(rep, sh, rep.costs, _visit_index(rep))
+    parts = _shipment_costs(rep, sh, rep.costs)
     boarded = np.unique(rep.columns["w_sid"]).astype(int)
     departures = rep.columns["j_station"].size
     assert departures > 10
