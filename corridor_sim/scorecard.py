@@ -363,7 +363,8 @@ class Scorecard:
                 if row[(crit.label, "better")] is None:
                     same.append(_lower(crit.label))
                     continue
-                changed.append(f"{_lower(crit.label)} {format_value(abs(d), crit.unit)} "
+                size = format_value(abs(d), crit.unit, signed=crit.unit == "share")
+                changed.append(f"{_lower(crit.label)} {size.lstrip('+')} "
                                f"{_direction(crit, d)}")
             text = f"{name}: " + (", ".join(changed) + f" than {self.baseline}"
                                   if changed else f"no significant difference from "
