@@ -81,6 +81,9 @@ def test_signs_units_and_hand_values(cmp: cs.Comparison) -> None:
         not t.loc["dearer", (lead, "significant")]
     assert np.isnan(t.loc["baseline", ("Total annual cost", "diff")])
     assert [c.label for c in card.criteria][:2] == ["Total annual cost", lead]
+    flat = card.to_frame()
+    assert flat.loc["dearer", "Total annual cost: diff"] == pytest.approx(extra, rel=1e-9)
+    assert flat.loc["faster", "rank"] == 1
     cells = card.cells()
     assert cells.loc["dearer", "Annual centre cost [USD a year]"].endswith("worse")
     assert "e+0" not in card.to_text()

@@ -518,6 +518,8 @@ class Scenario(_Model):
         data = self.model_dump(mode="json", by_alias=True, exclude_none=True)
         if self.calendars["round_the_clock"] == ROUND_THE_CLOCK:
             del data["calendars"]["round_the_clock"]
+        if not data.get("sections"):
+            data.pop("sections", None)
         return data
 
     def with_changes(self, changes: dict[str, Any]) -> Scenario:
