@@ -193,3 +193,20 @@ def test_cli_compare_prints_the_scorecard_and_the_report_opens_with_it(tmp_path,
     html = (tmp_path / "cmp" / "report.html").read_text(encoding="utf-8")
     assert html.index("The answer") < html.index("What differs between the scenarios")
     assert "It ranks 2nd." in html
+
+
+def test_scorecard_costs_and_co2_match_the_hand_calculation(cmp: cs.Comparison) -> None:
+    """Done-when of issue 11: compare the baseline with proposals; costs and CO2 exact."""
+    from test_costs import per_unit_parts
+
+    t = cmp.scorecard().table
+    teu = sum(per_unit_parts(10.0, 2.0, True, 5.0, 0.0).values()) / 2.0
+    co2 = (90.3 * 104 + 60.0 * 200) / 1000.0 * 10 + 2.0
+    for name in ("baseline", "dearer"):
+        assert t.loc[name, ("Cost per TEU", "mean")] == pytest.approx(teu, rel=1e-9)
+    # half an hour less at side_a: 2.50 USD of time and 0.50 of storage per TEU
+    for name in ("faster", "faster too"):
+        assert t.loc[name, ("Cost per TEU", "mean")] == pytest.approx(teu - 3.0, rel=1e-9)
+    assert t[("CO2e per TEU", "mean")].to_numpy() == pytest.approx(co2, rel=1e-9)
+    centre = 1.0e6 * 0.05 / (1 - 1.05 ** -10) + 5.0e4
+    assert t.loc["baseline", ("Annual centre cost", "mean")] == pytest.approx(centre, rel=1e-9)
