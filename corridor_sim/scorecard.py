@@ -273,7 +273,10 @@ class Scorecard:
         return self.to_text()
 
     def _repr_html_(self) -> str:
-        return self.to_html()
+        import html
+
+        items = "".join(f"<li>{html.escape(t)}</li>" for t in self.sentences().values())
+        return self.to_html() + f"<ul>{items}</ul>"
 
     def to_frame(self) -> pd.DataFrame:
         """The table with flat column names (``label: field``), e.g. for a CSV file."""
@@ -398,10 +401,6 @@ def _ordinal(n: int) -> str:
 def _direction(crit: Criterion, d: float) -> str:
     if crit.unit == "h":
         return "shorter" if d < 0 else "longer"
-    if crit.unit == "share":
-        return "lower" if d < 0 else "higher"
-    if crit.unit.startswith("USD") and not crit.lower_is_better:  # a saving, e.g. NPV
-        return "lower" if d < 0 else "higher"
     return "lower" if d < 0 else "higher"
 
 
