@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ._readable import direction_word, format_value, lower_first, name_list, ordinal, unit_label
 from .errors import Problem, ScenarioError
 from .stats import mean_ci, paired_diff
 
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from .scenario.schema import Scenario
 
 __all__ = ["CHANGED_LEAD_TIME", "DEFAULT_CRITERIA", "Criterion", "Scorecard", "changed_flows",
-           "holm", "npv_factor", "scorecard"]
+           "format_value", "holm", "npv_factor", "scorecard"]
 
 CHANGED_LEAD_TIME = "lead_time_hours.changed_flows"
 """Criterion key of the mean lead time over the flows that changed (see :func:`changed_flows`)."""
@@ -300,7 +301,7 @@ class Scorecard:
             rank = int(row[("rank", "")])
             cells = {"Rank": f"{rank}" + (" (tied)" if _shared(self.table, rank) else "")}
             for crit in self.criteria:
-                head = f"{crit.label} [{_unit_label(crit.unit)}]"
+                head = f"{crit.label} [{unit_label(crit.unit)}]"
                 mean = row[(crit.label, "mean")]
                 text = format_value(mean, crit.unit)
                 if name != self.baseline and not math.isnan(row[(crit.label, "diff")]):
@@ -351,8 +352,8 @@ class Scorecard:
             rank = int(row[("rank", "")])
             tied = [n for n in self.table.index
                     if n != name and int(self.table.loc[n, ("rank", "")]) == rank]
-            standing = f"ranks {_ordinal(rank)}" + (
-                f", not distinguishable from {_names(tied)}" if tied else "")
+            standing = f"ranks {ordinal(rank)}" + (
+                f", not distinguishable from {name_list(tied)}" if tied else "")
             if name == self.baseline:
                 out[name] = (f"{name} (the baseline): {prim.label.lower()} "
                              f"{format_value(row[(prim.label, 'mean')], prim.unit)}; "
@@ -364,95 +365,22 @@ class Scorecard:
                 if math.isnan(d):
                     continue
                 if row[(crit.label, "better")] is None:
-                    same.append(_lower(crit.label))
+                    same.append(lower_first(crit.label))
                     continue
                 size = format_value(abs(d), crit.unit, signed=crit.unit == "share")
-                changed.append(f"{_lower(crit.label)} {size.lstrip('+')} "
-                               f"{_direction(crit, d)}")
+                changed.append(f"{lower_first(crit.label)} {size.lstrip('+')} "
+                               f"{direction_word(crit, d)}")
             text = f"{name}: " + (", ".join(changed) + f" than {self.baseline}"
                                   if changed else f"no significant difference from "
                                   f"{self.baseline}")
             if changed and same:
-                text += f"; no significant change in {_names(same, quote=False)}"
+                text += f"; no significant change in {name_list(same, quote=False)}"
             out[name] = f"{text}. It {standing}."
         return out
 
 
 def _shared(table: pd.DataFrame, rank: int) -> bool:
     return int((table[("rank", "")] == rank).sum()) > 1
-
-
-def _lower(label: str) -> str:
-    """Lower-case the first letter unless the word is an acronym (``CO2e``, ``TEU``)."""
-    first = label.split(" ", 1)[0]
-    return label if first[1:2].isupper() else label[:1].lower() + label[1:]
-
-
-def _names(names: list[str], *, quote: bool = True) -> str:
-    quoted = [f"'{n}'" if quote else n for n in names]
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
-
-
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
-def _direction(crit: Criterion, d: float) -> str:
-    if crit.unit == "h":
-        return "shorter" if d < 0 else "longer"
-    return "lower" if d < 0 else "higher"
-
-
-def _unit_label(unit: str) -> str:
-    return {"share": "%", "USD/year": "USD a year"}.get(unit, unit)
-
-
-def format_value(value: float, unit: str, *, signed: bool = False) -> str:
-    """A number in readable form for its unit: ``USD 3.21 M``, ``0.47 h``, ``92.5%``.
-
-    Parameters
-    ----------
-    value : float
-    unit : str
-        ``"USD"``, ``"USD/year"``, ``"h"``, ``"kg"``, ``"share"`` or any other unit.
-    signed : bool, default False
-        Always show the sign (for differences).
-
-    Returns
-    -------
-    str
-
-    Examples
-    --------
-    >>> format_value(3_214_000.0, "USD/year")
-    'USD 3.21 M'
-    >>> format_value(-0.4712, "h", signed=True)
-    '−0.47 h'
-    >>> format_value(0.925, "share")
-    '92.5%'
-    """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    v = abs(float(value))
-    shown = 100 * v if unit == "share" else v
-    if shown < 5e-3 or (unit.startswith("USD") and v < 5e-3):
-        value = v = 0.0  # no sign on what rounds to zero
-    sign = "−" if value < 0 else ("+" if signed and value > 0 else "")
-    if unit == "share":
-        return f"{sign}{100 * v:.1f}{' pp' if signed else '%'}"
-    if unit.startswith("USD"):
-        if v >= 1e9:
-            body = f"{v / 1e9:.2f} bn"
-        elif v >= 1e6:
-            body = f"{v / 1e6:.2f} M"
-        elif v >= 1e4:
-            body = f"{v:,.0f}"
-        else:
-            body = f"{v:,.2f}"
-        return f"{sign}USD {body}"
-    digits = 2 if v < 100 else (1 if v < 1e4 else 0)
-    return f"{sign}{v:,.{digits}f} {unit}"
 
 
 def _resolve(criteria: Iterable[Criterion | str] | None) -> list[Criterion]:
