@@ -279,7 +279,8 @@ def cost_kpis(data: ReplicationData, sh: dict[str, np.ndarray], out: dict[str, f
         tonnes), per flow ``FLOW.cost_per_teu_usd.total`` (or tonne);
         ``cost_usd_per_year.PART`` plus ``.centres``, ``.capacity`` and ``.total``;
         ``NODE.annual_cost_usd``; ``co2e_kg_per_teu``, ``co2e_kg_per_tonne``,
-        ``co2e_g_per_teu_km``, ``co2e_t_per_year``, ``COMMODITY.co2e_kg_per_teu`` (or tonne);
+        ``co2e_g_per_teu_km``, ``co2e_t_per_year``, ``COMMODITY.co2e_kg_per_teu`` and
+        ``FLOW.co2e_kg_per_teu`` (or tonne);
         ``teu_km_per_day``, ``tonne_km_per_day``, ``mode[M].tonne_km_share``;
         ``crossing[A→B].cost_usd.mean``; ``section[S].hours.mean``,
         ``section[S].speed_kmh.with_delay``, ``section[S].speed_kmh.without_delay``.
@@ -345,6 +346,10 @@ def cost_kpis(data: ReplicationData, sh: dict[str, np.ndarray], out: dict[str, f
                                   strict=True)).items():
             sel = done & (flow_com == com)
             out[f"{com}.co2e_kg_per_{unit}"] = _ratio(co2[sel].sum(), units[sel].sum())
+        for f, key in enumerate(data.flows["key"]):
+            sel = done & (flow == f)
+            out[f"{key}.co2e_kg_per_{data.flows['unit'][f]}"] = _ratio(co2[sel].sum(),
+                                                                        units[sel].sum())
     _distance_kpis(data, sh, inputs, parts, counted, out)
     _reliability_kpis(data, sh, inputs, out)
     if inputs["sections"]:

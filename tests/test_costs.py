@@ -152,6 +152,8 @@ def test_carbon_distance_and_modal_split_match_hand_calculation(run: cs.Results)
     kpis = run.kpis
     assert kpis["co2e_kg_per_teu"].to_numpy() == pytest.approx(per_teu, rel=REL)
     assert kpis["fresh.co2e_kg_per_tonne"].to_numpy() == pytest.approx(per_t, rel=REL)
+    assert kpis["origin>destination:fresh.co2e_kg_per_tonne"].to_numpy() == pytest.approx(
+        per_t, rel=REL)
     assert kpis["co2e_g_per_teu_km"].to_numpy() == pytest.approx(1000 * per_teu / 304,
                                                                  rel=REL)
     for r, row in kpis.iterrows():
