@@ -122,9 +122,12 @@ def _fixed_annual(scenario: Scenario) -> dict[str, dict[str, float]]:
             continue
         centre = costs.annualised_capex_usd + (costs.fixed_opex_usd_per_year or 0.0)
         lanes = node.lanes.general + node.lanes.green
-        places = 0.0
-        if node.space is not None:
-            places = float(node.space.vehicles or node.space.teu or 0.0)
+        places = float(node.space.vehicles or node.space.teu or 0.0) if node.space else 0.0
+        for d in (node.directions or {}).values():  # a direction's own lanes and space
+            if d.lanes is not None and d.pool == "own":
+                lanes += d.lanes.general + d.lanes.green
+            if d.space is not None:
+                places += float(d.space.vehicles or d.space.teu or 0.0)
         capacity = (costs.lane_usd_per_year or 0.0) * lanes + (
             costs.space_usd_per_place_year or 0.0) * places
         if centre or capacity or costs.opening_usd_per_hour:

@@ -245,3 +245,18 @@ def test_baseline_cites_its_money_and_carbon_figures() -> None:
     assert "C34" in base.carbon.source and "C39" in base.carbon.source
     assert math.isclose(base.money.modes["rail"].cost_per_tonne_km_usd, 0.088)
     assert base.commodities["general"].tonnes_per_teu == 10
+
+
+def test_capacity_cost_counts_a_direction_s_own_lanes_and_space() -> None:
+    from corridor_sim.costs import cost_inputs
+    from corridor_sim.network import Network
+
+    nodes = dict(SCENARIO["nodes"])
+    nodes["side_a"] = dict(nodes["side_a"], directions={"origin": {
+        "pool": "own", "lanes": {"general": 5}, "space": {"vehicles": 40}}},
+        costs={"lane_usd_per_year": 1000.0, "space_usd_per_place_year": 10.0})
+    sc = scenario_from_dict(dict(SCENARIO, nodes=nodes))
+    net = Network(sc)
+    fixed = cost_inputs(sc, [net.flow_route(f) for f in sc.demand], [])["fixed"]
+    assert fixed["side_a"] == {"centre": 0.0, "capacity": 1000.0 * 65 + 10.0 * 40,
+                               "opening_per_hour": 0.0}
