@@ -7,8 +7,8 @@ Each function takes ``ax=None`` (a new figure when omitted) and returns the matp
   series of a run;
 - :func:`compare` — forest plot of a comparison's paired differences;
 - :func:`lead_times` — lead-time distribution per commodity;
-- :func:`queue` — queue length over time at a node, with a band across replications;
 - :func:`scorecard` — the decision scorecard: the primary criterion's paired differences;
+- :func:`queue` — queue length over time at a node, with a band across replications;
 - :func:`network` — the corridor map from the scenario's coordinates, optionally coloured by a
   node KPI.
 """

@@ -326,11 +326,11 @@ class FacilityBase(_NodeBase):
     directions : dict of str to Direction, optional
         Lanes, calendar, daily limit and space per direction of travel, keyed by the node
         vehicles arrive from; each direction has its own servers or shares the node's.
+    label, lat, lon, country
+        As for :class:`CityNode`.
     costs : FacilityCosts, optional
         Fees, storage, CO2e per unit handled, a proposed centre's capex and opex, and
         capacity costs (see :class:`FacilityCosts`).
-    label, lat, lon, country
-        As for :class:`CityNode`.
     """
 
     calendar: str = "round_the_clock"
