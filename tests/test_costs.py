@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import numpy as np
@@ -82,9 +83,14 @@ def per_unit_parts(tonnes_per_unit: float, units: float, teu: bool, vot: float,
     }
 
 
+def keep_tables() -> dict[str, str]:
+    """``keep="all"`` where :func:`cs.run` keeps raw tables only when asked."""
+    return {"keep": "all"} if "keep" in inspect.signature(cs.run).parameters else {}
+
+
 @pytest.fixture(scope="module")
 def run() -> cs.Results:
-    return cs.run(scenario_from_dict(SCENARIO), replications=2, seed=4)
+    return cs.run(scenario_from_dict(SCENARIO), replications=2, seed=4, **keep_tables())
 
 
 def created_after_warmup(res: cs.Results, replication: int, commodity: str) -> int:
