@@ -29,7 +29,8 @@ __all__ = ["KEY_KPIS", "comparison_report", "key_kpis", "run_report", "scorecard
 
 KEY_KPIS = ("created", "delivered", "in_system", "rejected", "lead_time_hours.mean",
             "lead_time_hours.p95", "spoiled_share", "*.wait_hours.mean", "*.utilisation",
-            "*.throughput_per_day", "*.queue_length.mean")
+            "*.throughput_per_day", "*.queue_length.mean", "cost_usd_per_year.total",
+            "cost_per_teu_usd.total", "co2e_kg_per_teu", "on_time_share")
 """KPI names or patterns shown in the reports' main tables (all KPIs follow, folded)."""
 
 MAX_QUEUE_PLOTS = 6
