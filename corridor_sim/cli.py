@@ -322,8 +322,13 @@ def _names_for(args: argparse.Namespace, paths: Sequence[str]) -> dict[str, Any]
 def _print_comparison(cmp, out: Path, args: argparse.Namespace) -> None:  # noqa: ANN001
     if args.quiet:
         return
+    from .errors import ScenarioError
     from .report import key_kpis
 
+    try:
+        print("\n" + cmp.scorecard().to_text())
+    except ScenarioError:
+        print("\nno scorecard: the scenarios have no money inputs (a money: block)")
     diffs = cmp.differences(key_kpis(cmp.kpi_names))
     cols = ["mean", "diff", "diff_ci_low", "diff_ci_high", "significant"]
     print(f"\ndifferences from {cmp.reference!r} (paired, 95% CI; "

@@ -14,7 +14,7 @@ import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -24,6 +24,9 @@ from .results import Results
 from .scenario.references import suggest
 from .scenario.schema import Scenario
 from .stats import mean_ci, paired_diff, welch_diff
+
+if TYPE_CHECKING:
+    from .scorecard import Scorecard
 
 __all__ = ["TABLE_COLUMNS", "Comparison", "compare", "flatten", "point_name", "sweep"]
 
@@ -192,6 +195,23 @@ class Comparison:
         """
         t = self.table(kpis, confidence=confidence, paired=paired)
         return t[t.index.get_level_values("scenario") != self.reference]
+
+    def scorecard(self, criteria: Iterable[Any] | None = None, *, baseline: str | None = None,
+                  primary: Any = None, npv_years: int | None = None,
+                  discount_rate: float = 0.08, confidence: float = 0.95) -> Scorecard:
+        """The decision scorecard: one row per scenario, ranked on total annual cost.
+
+        See :func:`corridor_sim.scorecard.scorecard` for the parameters and the ranking.
+
+        Returns
+        -------
+        Scorecard
+        """
+        from .scorecard import scorecard
+
+        return scorecard(self, criteria, baseline=baseline, primary=primary,
+                         npv_years=npv_years, discount_rate=discount_rate,
+                         confidence=confidence)
 
     def settings_diff(self) -> pd.DataFrame:
         """List the settings in which the scenarios differ, as dotted key paths.

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .costs import cost_kpis
 from .records import DELIVERED, IN_SYSTEM, REJECTED, ReplicationData
 
 __all__ = ["queue_profile", "replication_kpis", "shipment_arrays", "step_stats"]
@@ -389,4 +390,5 @@ def replication_kpis(data: ReplicationData) -> dict[str, float]:
         _blocked_kpis(data, out)
     if data.crossings:
         _crossing_kpis(data, out)
+    cost_kpis(data, sh, out)  # money, carbon, reliability: only with cost inputs
     return out

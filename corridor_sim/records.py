@@ -52,6 +52,9 @@ class ReplicationData:
         ``a`` to departure from ``b``.
     road_m_per_vehicle : dict of int to float
         Metres of road a queued vehicle takes, for each road checkpoint (node index).
+    costs : dict
+        The scenario's money and carbon inputs as plain numbers (see
+        :func:`corridor_sim.costs.cost_inputs`); empty when it gives none.
     """
 
     replication: int
@@ -66,3 +69,4 @@ class ReplicationData:
     spaces: dict[str, list] = field(default_factory=dict)
     crossings: list[tuple[int, int]] = field(default_factory=list)
     road_m_per_vehicle: dict[int, float] = field(default_factory=dict)
+    costs: dict = field(default_factory=dict)

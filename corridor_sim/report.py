@@ -24,11 +24,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from .comparison import Comparison
     from .results import Results
 
-__all__ = ["KEY_KPIS", "comparison_report", "key_kpis", "run_report", "write_report"]
+__all__ = ["KEY_KPIS", "comparison_report", "key_kpis", "run_report", "scorecard_section",
+           "write_report"]
 
 KEY_KPIS = ("created", "delivered", "in_system", "rejected", "lead_time_hours.mean",
             "lead_time_hours.p95", "spoiled_share", "*.wait_hours.mean", "*.utilisation",
-            "*.throughput_per_day", "*.queue_length.mean")
+            "*.throughput_per_day", "*.queue_length.mean", "cost_usd_per_year.total",
+            "cost_per_teu_usd.total", "co2e_kg_per_teu", "on_time_share")
 """KPI names or patterns shown in the reports' main tables (all KPIs follow, folded)."""
 
 MAX_QUEUE_PLOTS = 6
@@ -42,6 +44,7 @@ border-bottom:1px solid #ddd;padding-bottom:.2em}
 table{border-collapse:collapse;font-size:.85em;margin:.6em 0}
 th,td{border:1px solid #ddd;padding:.25em .6em;text-align:right}
 th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
+table.scorecard td{text-align:left}
 tr.sig td{background:#fff4d6}.muted{color:#666;font-size:.9em}
 img{max-width:100%;height:auto;display:block;margin:.6em 0}
 details{margin:.6em 0}summary{cursor:pointer;color:#0072B2}
@@ -201,6 +204,43 @@ def run_report(results: Results, *, plots: bool = True) -> str:
     return _page(f"corridor_sim — {sc.name}", body)
 
 
+def scorecard_section(comparison: Comparison, *, plots: bool = True) -> list[str]:
+    """The report's opening: the scorecard, one sentence per scenario and its plot.
+
+    Parameters
+    ----------
+    comparison : Comparison
+    plots : bool, default True
+        Embed :func:`corridor_sim.plot.scorecard`.
+
+    Returns
+    -------
+    list of str
+        HTML fragments; empty when the scenarios report no total annual cost (no money
+        inputs), with a note saying so.
+    """
+    from . import plot
+    from .errors import ScenarioError
+
+    try:
+        card = comparison.scorecard()
+    except ScenarioError:
+        return ["<p class='muted'>No scorecard: the scenarios have no money inputs "
+                "(see docs/background/costs.md).</p>"]
+    out = ["<h2>The answer</h2>",
+           "<ul>" + "".join(f"<li>{_esc(s)}</li>" for s in card.sentences().values())
+           + "</ul>", card.to_html(),
+           f"<p class='muted'>Ranked on {_esc(card.primary.label.lower())}; scenarios a "
+           "paired test against the best cannot tell apart (Holm correction) share its rank. "
+           "Lead time is, for each proposal, the mean over the flows it changes (their route, "
+           "or the settings of a node or link on it), decided before the run: "
+           + "; ".join(f"{_esc(n)}: {_esc(', '.join(f) or 'none')}"
+                       for n, f in card.changed_by.items()) + ".</p>"]
+    if plots:
+        out.append(_figure(lambda: plot.scorecard(card), "scorecard"))
+    return out
+
+
 def comparison_report(comparison: Comparison, *, plots: bool = True) -> str:
     """Write the HTML report of a comparison, as text.
 
@@ -231,6 +271,7 @@ def comparison_report(comparison: Comparison, *, plots: bool = True) -> str:
     runs = pd.concat({n: _settings(r)["value"] for n, r in comparison.results.items()}, axis=1)
     settings = comparison.settings_diff()
     body = [f"<h1>Comparison: {_esc(', '.join(comparison.names))}</h1>",
+            *scorecard_section(comparison, plots=plots),
             f"<p>Reference: <b>{_esc(ref)}</b>. Each scenario ran the same replications "
             "with the same seed (common random numbers); differences are paired over "
             "replications, with 95% confidence intervals. Highlighted rows are significant "

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import simpy
 
+from ..costs import cost_inputs
 from ..network import Network, Route
 from ..scenario.schema import (
     CheckpointNode,
@@ -673,7 +674,9 @@ class CorridorModel:
             columns=self.rec.freeze(), spaces=self.spaces, crossings=self._crossings(),
             road_m_per_vehicle={self.node_index[n]: sc.vehicle_length_m
                                 for n, node in sc.nodes.items()
-                                if isinstance(node, CheckpointNode) and node.mode == "road"})
+                                if isinstance(node, CheckpointNode) and node.mode == "road"},
+            costs=cost_inputs(sc, [self.network.flow_route(f) for f in sc.demand],
+                              self.stations["name"]))
 
     def _crossings(self) -> list[tuple[int, int]]:
         """Pairs of checkpoints joined by a link, per direction (the sides of a crossing)."""

@@ -7,6 +7,7 @@ Each function takes ``ax=None`` (a new figure when omitted) and returns the matp
   series of a run;
 - :func:`compare` — forest plot of a comparison's paired differences;
 - :func:`lead_times` — lead-time distribution per commodity;
+- :func:`scorecard` — the decision scorecard: the primary criterion's paired differences;
 - :func:`queue` — queue length over time at a node, with a band across replications;
 - :func:`network` — the corridor map from the scenario's coordinates, optionally coloured by a
   node KPI.
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 from ._base import PALETTE
 from ._compare import compare
 from ._map import network
+from ._scorecard import scorecard
 from ._series import lead_times, queue, throughput
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -30,7 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..results import Results
 
 __all__ = ["PALETTE", "compare", "lead_times", "network", "queue", "save_comparison_plots",
-           "save_run_plots", "throughput"]
+           "save_run_plots", "scorecard", "throughput"]
 
 
 def _save(ax, path: Path) -> None:  # noqa: ANN001 - a matplotlib Axes

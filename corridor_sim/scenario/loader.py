@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from ..errors import Problem, ScenarioError
 from . import guards, schema
+from .money import money_problems
 from .references import hashable, reference_problems, suggest
 
 __all__ = ["apply_changes", "load_scenario", "parse_path", "scenario_from_dict", "to_yaml"]
@@ -509,7 +510,7 @@ def _semantic_problems(scenario: schema.Scenario) -> list[Problem]:
     problems += _shift_problems(scenario)
     if problems:
         return problems
-    problems = route_problems(scenario)
+    problems = route_problems(scenario) + money_problems(scenario)
     expected = scenario.expected_shipments()
     if expected > scenario.max_shipments:
         problems.append(Problem(

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, Field, model_validator
 
 from .base import _Model, _NonNegInt
 from .distributions import Distribution
+from .money import FacilityCosts
 
 __all__ = [
     "FACILITY_KINDS",
@@ -332,6 +333,9 @@ class FacilityBase(_NodeBase):
         vehicles arrive from; each direction has its own servers or shares the node's.
     label, lat, lon, country
         As for :class:`CityNode`.
+    costs : FacilityCosts, optional
+        Fees, storage, CO2e per unit handled, a proposed centre's capex and opex, and
+        capacity costs (see :class:`FacilityCosts`).
     """
 
     calendar: str = "round_the_clock"
@@ -343,6 +347,7 @@ class FacilityBase(_NodeBase):
     max_vehicles_per_day: Annotated[int, Field(ge=1, strict=True)] | None = None
     space: Space | None = None
     directions: dict[str, Direction] | None = None
+    costs: FacilityCosts | None = None
 
     @model_validator(mode="after")
     def _directions(self) -> FacilityBase:

@@ -15,6 +15,7 @@ from pydantic import Field, PlainSerializer, PlainValidator, field_validator, mo
 
 from .base import WEEKDAYS, Calendar, Mode, Shift, Weekday, _Model, clock_hours
 from .distributions import Constant, Distribution
+from .money import Carbon, Money, Section
 from .nodes import (
     FACILITY_KINDS,
     AirportNode,
@@ -53,6 +54,9 @@ __all__ = [
     "Inspection",
     "Lanes",
     "Link",
+    "Money",
+    "Carbon",
+    "Section",
     "LinkSpace",
     "Mode",
     "Node",
@@ -178,6 +182,14 @@ class Link(_Model):
         Finite room on the link for vehicles moving on it or waiting at its end (one per
         direction of a ``bidirectional`` link); omitted means unlimited. Only for links that
         vehicles drive on their own (no timetable or dispatch rule).
+    cost_per_tonne_km_usd : float, optional
+        Haulage cost per tonne per km [USD/t-km]; default the mode's in ``money.modes``.
+    cost_per_trip_usd : float, optional
+        Cost per vehicle trip [USD]; default the mode's (see :class:`ModeRates`).
+    vehicle_type : str, optional
+        Name in ``carbon.vehicle_types`` whose CO2e per tonne-km this link uses.
+    co2e_g_per_tonne_km : float, optional
+        CO2e per tonne-km on this link [g/t-km]; overrides its vehicle type and mode.
     """
 
     from_: str = Field(alias="from")
@@ -196,6 +208,10 @@ class Link(_Model):
     cost_per_unit: Annotated[float, Field(ge=0)] = 0.0
     max_vehicles_per_day: Annotated[int, Field(ge=1, strict=True)] | None = None
     space: LinkSpace | None = None
+    cost_per_tonne_km_usd: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    cost_per_trip_usd: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    vehicle_type: str | None = None
+    co2e_g_per_tonne_km: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Link:
@@ -296,7 +312,15 @@ class Commodity(_Model):
         An inspection every vehicle carrying it undergoes (veterinary control of meat).
     value_of_time_per_hour : float, optional
         Money one unit's hour is worth [USD/h]; with links' ``cost_per_unit`` it makes mode
-        choice weigh cost against time. Omitted: choose by expected time alone.
+        choice weigh cost against time. Omitted: choose by expected time alone. It also
+        prices lead time in the cost KPIs (the "time" part of the cost).
+    tonnes_per_teu : float, optional
+        Mean tonnes of cargo in one TEU [t]; needed for per-tonne-km costs, carbon and cost
+        per tonne of TEU goods.
+    value_lost_per_spoiled_unit_usd : float, optional
+        Money lost per unit delivered spoiled [USD per TEU or t].
+    due_hours : float, optional
+        Planner-set due time from creation [h]: a delivery within it is on time.
     """
 
     unit: Literal["teu", "tonne"] = "teu"
@@ -306,6 +330,10 @@ class Commodity(_Model):
     modes: list[Mode] = Field(default_factory=lambda: ["road", "rail", "air"], min_length=1)
     inspection: CommodityInspection | None = None
     value_of_time_per_hour: Annotated[float, Field(gt=0)] | None = None
+    tonnes_per_teu: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    value_lost_per_spoiled_unit_usd: Annotated[float, Field(ge=0, allow_inf_nan=False)] | \
+        None = None
+    due_hours: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
 
 
 class Demand(_Model):
@@ -409,6 +437,13 @@ class Scenario(_Model):
         Kinds of goods.
     demand : list of Demand
         Flows of shipments.
+    money : Money, optional
+        Default money rates per mode and the year length; with any money input the run
+        reports costs (see ``docs/background/costs.md``).
+    carbon : Carbon, optional
+        CO2e intensities by mode and vehicle type; present, the run reports carbon.
+    sections : dict of str to Section
+        Named corridor sections (CAREC CPMM) whose speed with and without delay is reported.
     """
 
     name: str
@@ -425,6 +460,9 @@ class Scenario(_Model):
     links: list[Link] = Field(default_factory=list)
     commodities: dict[str, Commodity] = Field(min_length=1)
     demand: list[Demand] = Field(min_length=1)
+    money: Money | None = None
+    carbon: Carbon | None = None
+    sections: dict[str, Section] = Field(default_factory=dict)
 
     @field_validator("calendars")
     @classmethod
@@ -480,6 +518,8 @@ class Scenario(_Model):
         data = self.model_dump(mode="json", by_alias=True, exclude_none=True)
         if self.calendars["round_the_clock"] == ROUND_THE_CLOCK:
             del data["calendars"]["round_the_clock"]
+        if not data.get("sections"):
+            data.pop("sections", None)
         return data
 
     def with_changes(self, changes: dict[str, Any]) -> Scenario:
