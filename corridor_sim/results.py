@@ -13,7 +13,7 @@ from .kpis import replication_kpis, shipment_arrays
 from .records import DELIVERED, REJECTED, ReplicationData
 from .scenario.loader import to_yaml
 from .scenario.schema import Scenario
-from .stats import mean_ci
+from .stats import kpi_bounds, mean_ci
 
 __all__ = ["Results"]
 
@@ -139,9 +139,11 @@ class Results:
         pandas.DataFrame
             Indexed by ``kpi``, columns ``mean``, ``std``, ``ci_low``, ``ci_high``, ``n``.
         """
-        rows = {k: mean_ci(self.kpis[k].to_numpy(), confidence) for k in self.kpis.columns}
+        rows = {k: mean_ci(self.kpis[k].to_numpy(), confidence, bounds=kpi_bounds(k))
+                for k in self.kpis.columns}
         out = pd.DataFrame.from_dict(rows, orient="index",
                                      columns=["mean", "std", "ci_low", "ci_high", "n"])
+        out["n"] = out["n"].astype(int)
         out.index.name = "kpi"
         return out
 
