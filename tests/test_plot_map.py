@@ -65,7 +65,7 @@ def test_map_draws_borders_behind_nodes_at_true_coordinates(baseline):
     for node in baseline.nodes.values():
         assert (node.lon, node.lat) in drawn
     # the view is the corridor, not all of China
-    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    (x0, x1), (_, y1) = ax.get_xlim(), ax.get_ylim()
     assert 70 < x0 < 77 and 109 < x1 < 120 and y1 < 55
     assert "Natural Earth" in " ".join(t.get_text() for t in ax.texts)
     assert "country (Natural Earth)" in [t.get_text() for t in ax.get_legend().get_texts()]

@@ -345,8 +345,10 @@ def _draw_borders(ax: Axes) -> bool:
 
 def _frame(ax: Axes, points: list[tuple[float, float]], margin: float, min_span: float = 0.5
            ) -> None:
-    """Fit the view to ``points`` (not to the country outlines or far links), with the aspect
-    of a local equirectangular projection."""
+    """Fit the view to ``points``, with the aspect of a local equirectangular projection.
+
+    The country outlines and links to far nodes do not widen the view.
+    """
     xy = np.asarray(points, dtype=float)
     centre = (xy.min(axis=0) + xy.max(axis=0)) / 2
     half = np.maximum(np.ptp(xy, axis=0), min_span) / 2
