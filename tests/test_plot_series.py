@@ -63,3 +63,20 @@ def test_series_names_closures_and_puts_air_in_tonnes_on_its_own_axis(run):
     assert len(looks) == len(teu) >= 8
     colours = [mpl.colors.to_hex(ln.get_color()) for ln in teu]
     assert len(set(colours)) == len(teu)  # up to ten lines, each has a colour of its own
+
+
+def test_a_new_node_is_labelled_from_the_scenario_that_has_it():
+    sc = cs.bundled("single_checkpoint").with_changes({"horizon_days": 4, "warmup_days": 1})
+    data = sc.to_dict()
+    data["nodes"]["yard"] = {"kind": "dry_port", "label": "New yard", "lanes": {"general": 2},
+                             "service_time": {"dist": "constant", "hours": 0.5}}
+    data["links"][1] = {"from": "border", "to": "yard", "mode": "road",
+                        "travel_time": {"dist": "constant", "hours": 0}}
+    data["links"].append({"from": "yard", "to": "destination", "mode": "road",
+                          "travel_time": {"dist": "constant", "hours": 0}})
+    from corridor_sim.scenario import scenario_from_dict
+
+    cmp = cs.compare({"base": sc, "yard": scenario_from_dict(data)}, replications=2, seed=1,
+                     warmup_check=False)
+    ax = plot.throughput(cmp)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["border", "New yard"]

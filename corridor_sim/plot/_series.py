@@ -102,7 +102,10 @@ def _throughput_bars(runs: dict[str, Results], nodes: list[str] | None, confiden
                yerr=ci_errors(mean, stats["ci_low"], stats["ci_high"]), capsize=3,
                color=colour(i), label=name, error_kw={"elinewidth": 1, "ecolor": "0.2"})
         top = max(top, float(np.nanmax(stats["ci_high"].fillna(stats["mean"]), initial=0.0)))
-    ax.set_xticks(x, [node_label(first.scenario, n) for n in shown],
+    # a node new in a proposal is labelled from the scenario that has it
+    owner = {n: next((r.scenario for r in runs.values() if n in r.scenario.nodes),
+                     first.scenario) for n in shown}
+    ax.set_xticks(x, [node_label(owner[n], n) for n in shown],
                   rotation=20 if len(shown) > 4 else 0)
     reps = sorted({r.replications for r in runs.values()})
     ax.set_ylabel(f"throughput [TEU/day]\n(mean after warm-up, "
