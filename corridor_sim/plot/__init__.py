@@ -8,6 +8,7 @@ Each function takes ``ax=None`` (a new figure when omitted) and returns the matp
 - :func:`compare` — forest plot of a comparison's paired differences, one panel per KPI
   family in its own unit, the flows the proposals change first;
 - :func:`throughput_differs` — whether a comparison's throughput plot would show anything;
+- :func:`holiday_spans` — the holiday closures of a scenario's facilities, named;
 - :func:`lead_times` — lead-time distribution per commodity;
 - :func:`queue` — queue length over time at a node, with a band across replications;
 - :func:`network` — the corridor map at the scenario's coordinates over country outlines,
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING
 from ._base import PALETTE
 from ._compare import compare, throughput_differs
 from ._map import network
-from ._series import lead_times, queue, throughput
+from ._series import holiday_spans, lead_times, queue, throughput
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -31,8 +32,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..comparison import Comparison
     from ..results import Results
 
-__all__ = ["PALETTE", "compare", "lead_times", "network", "queue", "save_comparison_plots",
-           "save_run_plots", "throughput", "throughput_differs"]
+__all__ = ["PALETTE", "compare", "holiday_spans", "lead_times", "network", "queue",
+           "save_comparison_plots", "save_run_plots", "throughput", "throughput_differs"]
 
 
 def _save(ax, path: Path) -> None:  # noqa: ANN001 - a matplotlib Axes
