@@ -23,7 +23,7 @@ from .errors import Problem, ScenarioError
 from .results import Results
 from .scenario.references import suggest
 from .scenario.schema import Scenario
-from .stats import mean_ci, paired_diff, welch_diff
+from .stats import kpi_bounds, mean_ci, paired_diff, welch_diff
 
 if TYPE_CHECKING:
     from .scorecard import Scorecard
@@ -99,7 +99,8 @@ class Comparison:
         Returns
         -------
         list of str
-            In the order of :attr:`kpi_names`.
+            In the order asked for (the matches of one pattern in the order of
+            :attr:`kpi_names`), each KPI once; every KPI in that order when ``kpis`` is None.
 
         Raises
         ------
@@ -110,7 +111,7 @@ class Comparison:
         if kpis is None:
             return every
         wanted = [kpis] if isinstance(kpis, str) else list(kpis)
-        chosen: set[str] = set()
+        chosen: dict[str, None] = {}
         problems = []
         for w in wanted:
             if w in every:  # an exact name first: flow names hold "[rail]"
@@ -119,10 +120,10 @@ class Comparison:
                 hits = fnmatch.filter(every, w) if any(c in w for c in "*?[") else []
             if not hits:
                 problems.append(Problem(f"kpis.{w}", "no such KPI" + suggest(w, every)))
-            chosen.update(hits)
+            chosen.update(dict.fromkeys(hits))
         if problems:
             raise ScenarioError(problems)
-        return [k for k in every if k in chosen]
+        return list(chosen)
 
     def table(self, kpis: str | Iterable[str] | None = None, *, confidence: float = 0.95,
               paired: bool = True) -> pd.DataFrame:
@@ -155,7 +156,7 @@ class Comparison:
             for name, res in self.results.items():
                 values = res.kpis[kpi] if kpi in res.kpis.columns else None
                 m, _, lo, hi, n = mean_ci(values.to_numpy(float) if values is not None
-                                          else [], confidence)
+                                          else [], confidence, bounds=kpi_bounds(kpi))
                 if name == self.reference or base is None or values is None:
                     d, sig = (np.nan,) * 5, False
                 else:
@@ -216,6 +217,11 @@ class Comparison:
     def settings_diff(self) -> pd.DataFrame:
         """List the settings in which the scenarios differ, as dotted key paths.
 
+        Links are matched by what they join, not by their place in the list: a link is named
+        ``links[<from>><to>:<mode>]`` (e.g. ``links[almaty>khorgos:road].distance_km``), so
+        that a proposal which adds a link or lists them in another order shows only what
+        really changed. Every other path is in the syntax of :meth:`Scenario.with_changes`.
+
         Returns
         -------
         pandas.DataFrame
@@ -223,7 +229,7 @@ class Comparison:
             scenario with its value (NaN where a scenario lacks the key). The scenarios'
             ``name`` and ``description`` are left out.
         """
-        flat = {name: flatten(r.scenario.to_dict()) for name, r in self.results.items()}
+        flat = {name: _flatten_settings(r.scenario.to_dict()) for name, r in self.results.items()}
         keys = list(dict.fromkeys(k for f in flat.values() for k in f))
         missing = object()
         rows = {}
@@ -271,6 +277,45 @@ def scenario_slug(name: str, used: set[str]) -> str:
         slug, i = f"{base}_{i}", i + 1
     used.add(slug)
     return slug
+
+
+def link_key(link: Mapping[str, Any]) -> str:
+    """Name a link by what it joins: ``"<from>><to>:<mode>"``.
+
+    Parallel links between the same nodes must differ in mode, so the name is unique within
+    a scenario.
+
+    Parameters
+    ----------
+    link : mapping
+        One entry of ``Scenario.to_dict()["links"]``.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> link_key({"from": "almaty", "to": "khorgos", "mode": "road"})
+    'almaty>khorgos:road'
+    """
+    return f"{link.get('from')}>{link.get('to')}:{link.get('mode', 'road')}"
+
+
+def _flatten_settings(data: dict[str, Any]) -> dict[str, Any]:
+    """Flatten a scenario dict, with links keyed by :func:`link_key` rather than position."""
+    links = data.get("links")
+    if not isinstance(links, list) or not links:
+        return flatten(data)
+    out = flatten({k: v for k, v in data.items() if k != "links"})
+    seen: dict[str, int] = {}
+    for link in links:
+        key = link_key(link) if isinstance(link, Mapping) else "?"
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] > 1:  # not a valid scenario, but never merge two links silently
+            key = f"{key}#{seen[key]}"
+        out.update(flatten(link, f"links[{key}]"))
+    return out
 
 
 def _show(value: Any) -> Any:

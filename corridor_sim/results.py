@@ -22,7 +22,7 @@ from .records import DELIVERED, REJECTED, ReplicationData
 from .replication import ReplicationOutcome, reduce
 from .scenario.schema import Scenario
 from .series import UNITS, pooled_box_stats
-from .stats import mean_ci
+from .stats import kpi_bounds, mean_ci
 
 __all__ = ["NoTablesError", "Results"]
 
@@ -173,7 +173,8 @@ class Results:
         pandas.DataFrame
             Indexed by ``kpi``, columns ``mean``, ``std``, ``ci_low``, ``ci_high``, ``n``.
         """
-        rows = {k: mean_ci(self.kpis[k].to_numpy(), confidence) for k in self.kpis.columns}
+        rows = {k: mean_ci(self.kpis[k].to_numpy(), confidence, bounds=kpi_bounds(k))
+                for k in self.kpis.columns}
         out = pd.DataFrame.from_dict(rows, orient="index",
                                      columns=["mean", "std", "ci_low", "ci_high", "n"])
         out["n"] = out["n"].astype(int)

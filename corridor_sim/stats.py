@@ -17,11 +17,12 @@ from scipy import stats as _st
 
 from .errors import Problem, ScenarioError
 
-__all__ = ["DiffCI", "cobham_wait", "erlang_c", "erlang_c_wait", "mean_ci", "mser", "mser5",
-           "paired_diff", "welch_diff"]
+__all__ = ["DiffCI", "cobham_wait", "erlang_c", "erlang_c_wait", "kpi_bounds", "mean_ci", "mser",
+           "mser5", "paired_diff", "welch_diff"]
 
 
-def mean_ci(values: Sequence[float] | np.ndarray, confidence: float = 0.95
+def mean_ci(values: Sequence[float] | np.ndarray, confidence: float = 0.95, *,
+            bounds: tuple[float, float] = (-math.inf, math.inf)
             ) -> tuple[float, float, float, float, int]:
     """Mean with a Student-t confidence interval across independent replications.
 
@@ -31,17 +32,34 @@ def mean_ci(values: Sequence[float] | np.ndarray, confidence: float = 0.95
         One value per replication; NaNs are ignored.
     confidence : float, default 0.95
         Confidence level of the interval.
+    bounds : (float, float), default (-inf, inf)
+        Values the KPI's true mean cannot leave, e.g. ``(0, inf)`` for a wait or
+        ``(0, 1)`` for a share (see :func:`kpi_bounds`). The t interval is cut at them.
 
     Returns
     -------
     tuple
         ``(mean, std, ci_low, ci_high, n)``; the interval is NaN when ``n < 2``.
 
+    Notes
+    -----
+    **Bounded KPIs.** A t interval around a small non-negative mean (a wait of a few minutes,
+    a spoiled share near 0) can reach below 0. We cut it at the bound rather than compute it
+    on a transformed scale: the true mean lies within the bounds, so the part of the interval
+    beyond them holds no possible value of it, and the cut interval covers the true mean in
+    exactly the replications where the t interval does. Coverage is therefore unchanged and
+    the interval only gets shorter. A log or logit scale would instead describe the
+    geometric mean, or fail on replications with a value of exactly 0 (no waiting at all),
+    which are common. A cut interval can be lopsided around the mean: that is where the data
+    show the mean is close to the bound.
+
     Examples
     --------
     >>> m, s, lo, hi, n = mean_ci([1.0, 2.0, 3.0])
     >>> m, n, round(hi - m, 3)
     (2.0, 3, 2.484)
+    >>> mean_ci([0.0, 0.0, 0.3], bounds=(0.0, math.inf))[2]
+    0.0
     """
     arr = np.asarray(values, dtype=float)
     arr = arr[~np.isnan(arr)]
@@ -53,7 +71,55 @@ def mean_ci(values: Sequence[float] | np.ndarray, confidence: float = 0.95
         return (mean, math.nan, math.nan, math.nan, n)
     std = float(arr.std(ddof=1))
     half = float(_st.t.ppf(0.5 + confidence / 2, n - 1)) * std / math.sqrt(n)
-    return (mean, std, mean - half, mean + half, n)
+    low, high = bounds
+    return (mean, std, max(mean - half, low), min(mean + half, high), n)
+
+
+_SHARE_TOKENS = ("share", "fill_rate")
+_NONNEG_TOKENS = ("hours", "per_day", "queue_length", "queue_km", "km", "kg", "usd", "tonnes",
+                  "teu", "teu_days", "utilisation", "occupancy", "approach", "blocked",
+                  "approach_km", "created", "delivered", "in_system", "rejected")
+_STATISTICS = ("mean", "p50", "p95", "max", "min")
+
+
+def kpi_bounds(kpi: str) -> tuple[float, float]:
+    """The values a KPI cannot leave, from its name: ``(0, 1)``, ``(0, inf)`` or unbounded.
+
+    The measure is the last part of the dotted name that is not a statistic (``mean``,
+    ``p50``, ``p95``, ``max``, ``min``). Shares and fill rates lie in [0, 1]; times
+    (``…hours``), rates (``…per_day``), queue lengths, occupancies, counts, and quantities in
+    km, kg, USD, tonnes or TEU are never negative. Utilisation is only bounded below: work
+    that started before a closing can run past it, so busy time can exceed open time. Any
+    other name (a difference, an index that can be negative) is unbounded.
+
+    Parameters
+    ----------
+    kpi : str
+        A dotted KPI name such as ``"khorgos_road.wait_hours.mean"``.
+
+    Returns
+    -------
+    (float, float)
+        Lower and upper bound of the KPI's true mean.
+
+    Examples
+    --------
+    >>> kpi_bounds("khorgos_road.wait_hours.p95")
+    (0.0, inf)
+    >>> kpi_bounds("spoiled_share")
+    (0.0, 1.0)
+    >>> kpi_bounds("space[a→b].full_share")
+    (0.0, 1.0)
+    >>> kpi_bounds("some.buffer_index")
+    (-inf, inf)
+    """
+    parts = [p for p in kpi.split(".") if p not in _STATISTICS]
+    measure = parts[-1] if parts else kpi
+    if measure == "share" or measure.endswith(_SHARE_TOKENS):
+        return (0.0, 1.0)
+    if measure in _NONNEG_TOKENS or measure.endswith(tuple("_" + t for t in _NONNEG_TOKENS)):
+        return (0.0, math.inf)
+    return (-math.inf, math.inf)
 
 
 def erlang_c(arrivals_per_hour: float, service_hours: float, servers: int) -> float:

@@ -108,30 +108,75 @@ def test_throughput_of_one_run_is_a_series(run):
     assert sum(len(c) for c in ax2.containers if isinstance(c, BarContainer)) == 2
 
 
+def _errorbars(ax) -> list:
+    return [c for a in ax.figure.axes for c in a.containers if isinstance(c, ErrorbarContainer)]
+
+
 def test_forest_plot_marks_significant_differences(cmp):
-    ax = plot.compare(cmp, ["kz.wait_hours.mean", "kz.utilisation", "created"])
-    bars = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
-    assert len(bars) == 6  # 3 KPIs × 2 compared scenarios
-    labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert labels == ["created", "kz.wait_hours.mean", "kz.utilisation"]  # in KPI order
+    kpis = ["kz.wait_hours.mean", "kz.utilisation", "created"]
+    ax = plot.compare(cmp, kpis)
+    panels = {a.get_gid(): a for a in ax.figure.axes}
+    # one panel per family; "created" is the same in every scenario and is left out
+    assert sorted(panels) == ["family:utilisation", "family:wait"]
+    assert ax is panels["family:wait"]  # the top panel
+    bars = _errorbars(ax)
+    assert len(bars) == 4  # 2 KPIs × 2 compared scenarios
+    assert "no difference at all" in panels["family:utilisation"].get_xlabel()
     faces = {}
     for c in bars:
         line = c.lines[0]
         faces.setdefault(line.get_color(), []).append(line.get_markerfacecolor())
-    table = cmp.differences(["kz.wait_hours.mean", "kz.utilisation", "created"])
+    table = cmp.differences(kpis)
     sig = table.xs("1 lane", level="scenario")["significant"]
     assert sig["kz.wait_hours.mean"] and sig["kz.utilisation"] and not sig["created"]
     same = [f for col, fs in faces.items() for f in fs if mpl.colors.to_hex(col) ==
             mpl.colors.to_hex(plot.PALETTE[2])]
     assert same and all(f == "white" for f in same)  # identical scenario: nothing significant
-    assert "%" in ax.get_xlabel() and "'base'" in ax.get_title()
+    assert "'base'" in ax.figure.get_suptitle()
 
 
-def test_forest_plot_default_kpis_and_absolute_units(cmp):
-    ax = plot.compare(cmp, relative=False)
+def test_forest_plot_is_in_native_units(cmp):
+    ax = plot.compare(cmp, ["kz.wait_hours.mean", "lead_time_hours.mean"])
+    wait = next(a for a in ax.figure.axes if a.get_gid() == "family:wait")
+    assert wait.get_title(loc="left").startswith("wait [h]")
+    diff = cmp.table("kz.wait_hours.mean").loc[("kz.wait_hours.mean", "1 lane")]
+    xs = [c.lines[0].get_xdata()[0] for c in wait.containers
+          if isinstance(c, ErrorbarContainer)]
+    assert diff["diff"] in xs  # hours, not % of the reference
+    assert "% of the reference" not in wait.get_xlabel()
+    rel = plot.compare(cmp, ["kz.wait_hours.mean"], relative=True)
+    xs = [c.lines[0].get_xdata()[0] for c in _errorbars(rel)]
+    assert diff["diff_pct"] == pytest.approx(xs[0])
+    assert rel.get_title(loc="left") == "wait [%]"
+
+
+def test_forest_plot_puts_changed_flows_first(corridor):
+    # a faster last leg by road changes only the flows routed over it
+    base = corridor.with_changes({"links[0].travel_time.hours": 3.0})
+    cmp = cs.compare({"base": base, "road": base.with_changes(
+        {"links[3].travel_time.hours": 2.0})}, replications=2, seed=1, warmup_check=False)
+    ax = plot.compare(cmp, "*.lead_time_hours.mean")
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert "kz.wait_hours.mean [h]" in labels and "lead_time_hours.mean [h]" in labels
-    assert "kz.utilisation [share of capacity]" in labels
+    flows = [lb for lb in labels if ">" in lb]
+    assert flows and all(lb.startswith("▸ ") for lb in flows)
+    assert labels[:len(flows)] == flows  # changed flows come first
+
+
+def test_forest_plot_default_kpis(cmp):
+    ax = plot.compare(cmp)
+    gids = [a.get_gid() for a in ax.figure.axes]
+    assert gids[0] == "family:lead time" and "family:wait" in gids
+    assert "family:throughput" in gids  # one lane saturates kz: throughput differs here
+    labels = [t.get_text() for a in ax.figure.axes for t in a.get_yticklabels()]
+    assert not any(".from[" in lb for lb in labels)
+
+
+def test_throughput_plot_only_where_throughput_differs(cmp, tmp_path):
+    assert plot.throughput_differs(cmp)
+    same = cs.Comparison({"base": cmp.results["base"], "same": cmp.results["same"]})
+    assert not plot.throughput_differs(same)
+    files = plot.save_comparison_plots(same, tmp_path)
+    assert [f.name for f in files] == ["differences.png"]
 
 
 def test_lead_times_per_commodity(run, cmp):
@@ -167,7 +212,8 @@ def _side(ax, arrow: FancyArrowPatch, a: tuple, b: tuple) -> float:
 
 def test_network_map_at_coordinates(corridor, run):
     ax = plot.network(corridor)
-    scatters = [c for c in ax.collections if isinstance(c, PathCollection)]
+    scatters = [c for c in ax.collections if isinstance(c, PathCollection)
+                and not str(c.get_gid()).startswith("approximate")]
     assert sorted(c.get_label() for c in scatters) == ["checkpoint", "city"]
     cities = next(c for c in scatters if c.get_label() == "city").get_offsets()
     assert [70.0, 40.0] in cities.tolist() and [90.0, 44.0] in cities.tolist()
@@ -183,7 +229,8 @@ def test_network_map_at_coordinates(corridor, run):
     assert road.get_linestyle() != rail.get_linestyle()
     assert road.get_arrowstyle().__class__.__name__ != rail.get_arrowstyle().__class__.__name__
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert labels == ["road link", "rail link", "city", "checkpoint"]
+    assert labels == ["road link", "rail link", "city", "checkpoint", "position approximate",
+                      "country (Natural Earth)"]
     assert "longitude" in ax.get_xlabel() and "latitude" in ax.get_ylabel()
     assert "Origin City" in [t.get_text() for t in ax.texts]
     ax = plot.network(run, kpi="wait_hours.mean")

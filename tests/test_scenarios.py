@@ -33,10 +33,21 @@ def test_shifts_carry_less_than_round_the_clock():
 
 def test_green_corridor_speeds_up_fresh_produce():
     on = cs.run(cs.bundled("baseline").with_changes(SHORT), replications=2, seed=1).summary()
-    off = cs.run(cs.bundled("green_corridor").with_changes(SHORT), replications=2,
+    off = cs.run(cs.bundled("no_green_corridor").with_changes(SHORT), replications=2,
                  seed=1).summary()
     assert (on.loc["agri_fresh.lead_time_hours.p95", "mean"]
             < off.loc["agri_fresh.lead_time_hours.p95", "mean"])
+
+
+def test_old_name_green_corridor_loads_with_a_notice(capsys, tmp_path):
+    old = cs.bundled("green_corridor")
+    err = capsys.readouterr().err
+    assert old == cs.bundled("no_green_corridor")
+    assert old.name == "no_green_corridor"
+    assert err.count("\n") == 1 and "now called 'no_green_corridor'" in err
+    assert "green_corridor" not in cs.bundled_names()
+    (tmp_path / "mine.yaml").write_text("extends: green_corridor.yaml\nname: mine\n")
+    assert cs.load_scenario(tmp_path / "mine.yaml").nodes["khorgos_road"].lanes.green == 0
 
 
 def test_calibration_report_states_what_each_figure_is_worth():

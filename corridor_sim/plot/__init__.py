@@ -5,12 +5,15 @@ Each function takes ``ax=None`` (a new figure when omitted) and returns the matp
 
 - :func:`throughput` — per node: bars with CIs (side by side for a comparison) or the daily
   series of a run;
-- :func:`compare` — forest plot of a comparison's paired differences;
+- :func:`compare` — forest plot of a comparison's paired differences, one panel per KPI
+  family in its own unit, the flows the proposals change first;
+- :func:`throughput_differs` — whether a comparison's throughput plot would show anything;
+- :func:`holiday_spans` — the holiday closures of a scenario's facilities, named;
 - :func:`lead_times` — lead-time distribution per commodity;
 - :func:`scorecard` — the decision scorecard: the primary criterion's paired differences;
 - :func:`queue` — queue length over time at a node, with a band across replications;
-- :func:`network` — the corridor map from the scenario's coordinates, optionally coloured by a
-  node KPI.
+- :func:`network` — the corridor map at the scenario's coordinates over country outlines,
+  with insets for crowded clusters, optionally coloured by a node KPI.
 """
 
 from __future__ import annotations
@@ -20,10 +23,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ._base import PALETTE
-from ._compare import compare
+from ._compare import compare, throughput_differs
 from ._map import network
 from ._scorecard import scorecard
-from ._series import lead_times, queue, throughput
+from ._series import holiday_spans, lead_times, queue, throughput
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -31,8 +34,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..comparison import Comparison
     from ..results import Results
 
-__all__ = ["PALETTE", "compare", "lead_times", "network", "queue", "save_comparison_plots",
-           "save_run_plots", "scorecard", "throughput"]
+__all__ = ["PALETTE", "compare", "holiday_spans", "lead_times", "network", "queue",
+           "save_comparison_plots", "save_run_plots", "scorecard", "throughput",
+           "throughput_differs"]
 
 
 def _save(ax, path: Path) -> None:  # noqa: ANN001 - a matplotlib Axes
@@ -70,7 +74,10 @@ def save_run_plots(results: Results, folder: str | Path) -> list[Path]:
 
 
 def save_comparison_plots(comparison: Comparison, folder: str | Path) -> list[Path]:
-    """Write ``throughput.png`` (grouped bars) and ``differences.png`` (forest plot).
+    """Write ``differences.png`` (forest plot) and, where it differs, ``throughput.png``.
+
+    The grouped throughput bars are drawn only when :func:`throughput_differs`: with fixed
+    demand and no node saturated they would show the same bars for every scenario.
 
     Parameters
     ----------
@@ -82,4 +89,8 @@ def save_comparison_plots(comparison: Comparison, folder: str | Path) -> list[Pa
     list of Path
         The files written.
     """
-    return _save_each(comparison, folder, {"throughput": throughput, "differences": compare})
+    draws: dict[str, Callable[..., Axes]] = {}
+    if throughput_differs(comparison):
+        draws["throughput"] = throughput
+    draws["differences"] = compare
+    return _save_each(comparison, folder, draws)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +19,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..results import Results
     from ..scenario.schema import Scenario
 
-__all__ = ["KIND_STYLE", "MODE_STYLE", "network", "node_positions"]
+__all__ = ["KIND_STYLE", "MODE_STYLE", "approximate_nodes", "country_outlines",
+           "crowded_clusters", "network", "node_positions"]
 
 KIND_STYLE: dict[str, tuple[str, str]] = {
     "city": ("o", "#000000"),
@@ -45,9 +48,9 @@ def node_positions(scenario: Scenario) -> tuple[dict[str, tuple[float, float]], 
     (harmonic interpolation, solved exactly), so a checkpoint between two located cities
     sits between them. Nodes in a part of the graph without any coordinates get a spring
     layout with a fixed seed (without any coordinates at all, a corridor that flows one way
-    is laid out left to right by stages instead). Clusters of nodes closer than 4% of the
-    map's extent (the two sides of a border crossing) are set on a small ring in the order
-    of their directions, so that all stay visible and keep their sides.
+    is laid out left to right by stages instead). Nodes with coordinates stay exactly there:
+    :func:`network` shows close clusters (the two sides of a border crossing) in an inset.
+    Only a schematic layout spreads nodes that fall closer than 4% of its extent.
 
     Parameters
     ----------
@@ -85,7 +88,7 @@ def node_positions(scenario: Scenario) -> tuple[dict[str, tuple[float, float]], 
         layout = nx.spring_layout(graph.subgraph(rest), seed=0, scale=span / 4)
         for n, p in layout.items():
             pos[n] = (float(p[0]) + min(xs), float(p[1]) + min(ys) - span / 3)
-    return _spread(pos), True
+    return pos, True
 
 
 def _schematic(directed: nx.DiGraph) -> dict[str, tuple[float, float]]:
@@ -168,8 +171,17 @@ def _spread(pos: dict[str, tuple[float, float]], min_share: float = 0.04
 
 
 def network(scenario: Scenario | Results | str | Path, *, results: Results | None = None,
-            kpi: str | None = None, labels: bool = True, ax: Axes | None = None) -> Axes:
+            kpi: str | None = None, labels: bool = True, borders: bool = True,
+            insets: int = 2, ax: Axes | None = None) -> Axes:
     """Map of the corridor: nodes by kind at their coordinates, links by mode.
+
+    Nodes are drawn at their true coordinates over the outlines of Kazakhstan, China and
+    Kyrgyzstan (Natural Earth, 1:110m, shipped with the package; see
+    ``corridor_sim/data/borders/README.md``). Where three or more nodes crowd into a spot
+    (the four checkpoints of the Khorgos crossing sit within 5 km), the map shows them again
+    in a close-up inset rather than moving them. A node whose position is an estimate
+    (``approximate_position: true``, or placed between its neighbours because it has no
+    coordinates) is circled with a dashed ring.
 
     Parameters
     ----------
@@ -181,14 +193,21 @@ def network(scenario: Scenario | Results | str | Path, *, results: Results | Non
         A column of :meth:`Results.node_stats`, e.g. ``"utilisation"`` or
         ``"wait_hours.mean"`` [h]; default ``"utilisation"`` when ``results`` is given.
     labels : bool, default True
-        Write node labels.
+        Write node labels (a node without ``label`` is labelled with its name).
+    borders : bool, default True
+        Draw the country outlines (only on a map from coordinates).
+    insets : int, default 2
+        Close-ups of at most this many crowded clusters (0: none).
     ax : matplotlib.axes.Axes, optional
 
     Returns
     -------
     matplotlib.axes.Axes
+        The map; its insets are its child axes (``ax.child_axes``), each with the ``gid``
+        ``"inset:<name>"``.
     """
     from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
 
     from ..results import Results
     from ..scenario.loader import load_scenario
@@ -198,10 +217,11 @@ def network(scenario: Scenario | Results | str | Path, *, results: Results | Non
         scenario = scenario.scenario
     sc = load_scenario(scenario)
     pos, geographic = node_positions(sc)
-    ax = axes(ax, figsize=(9, 6))
+    approx = approximate_nodes(sc, pos) if geographic else set()
+    ax = axes(ax, figsize=(10, 6.5))
     values = _kpi_values(results, kpi)
     modes = _draw_links(ax, sc, pos)
-    kinds = _draw_nodes(ax, sc, pos, values)
+    kinds = _draw_nodes(ax, sc, pos, values, approx)
     handles = [Line2D([], [], color=MODE_STYLE.get(m, ("0.4", "-"))[0],
                       ls=MODE_STYLE.get(m, ("0.4", "-"))[1], label=f"{m} link") for m in modes]
     for kind in kinds:
@@ -209,25 +229,229 @@ def network(scenario: Scenario | Results | str | Path, *, results: Results | Non
         handles.append(Line2D([], [], marker=marker, ls="", markersize=8, label=kind,
                               markerfacecolor=col if values is None else "0.8",
                               markeredgecolor="black"))
-    ax.legend(handles=handles, fontsize="small", loc="best")
-    if geographic:
-        ax.set_xlabel("longitude [°E]")
-        ax.set_ylabel("latitude [°N]")
-        lat = np.mean([p[1] for p in pos.values()])
-        ax.set_aspect(1 / max(math.cos(math.radians(lat)), 0.1), adjustable="datalim")
-    else:
-        ax.set_xlabel("schematic layout (no coordinates in the scenario)")
-        ax.set_xticks([])
-        ax.set_yticks([])
+    if approx:
+        handles.append(Line2D([], [], marker="o", ls="", markersize=14, markerfacecolor="none",
+                              markeredgecolor=_APPROX_COLOUR, label="position approximate"))
+    drawn_borders = geographic and borders and _draw_borders(ax)
+    if drawn_borders:
+        handles.append(Patch(facecolor=_COUNTRY_FILL["KAZ"], edgecolor=_BORDER_COLOUR,
+                             label="country (Natural Earth)"))
     title = f"Corridor network — {plain(sc.name)}"
     if values is not None:
         title += f"\nfacility nodes coloured by {values[0]}"
     ax.set_title(title)
-    ax.margins(0.12)
-    ax.autoscale_view()
+    if geographic:
+        ax.set_xlabel("longitude [°E]")
+        ax.set_ylabel("latitude [°N]")
+        _frame(ax, list(pos.values()), margin=0.12, min_span=1.0)
+    else:
+        ax.set_xlabel("schematic layout (no coordinates in the scenario)")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.margins(0.12)
+        ax.autoscale_view()
+    ax.legend(handles=handles, fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    if drawn_borders:
+        ax.text(0.005, 0.005, "Borders: Natural Earth (1:110m), approximate", fontsize="x-small",
+                color="0.35", transform=ax.transAxes, ha="left", va="bottom")
+    groups = crowded_clusters(pos)[:max(insets, 0)] if geographic else []
+    corners: list[tuple[float, float]] = []
+    obstacles = [_draw_inset(ax, sc, pos, group, values, approx, labels, corners)
+                 for group in groups]
     if labels:
-        _label_nodes(ax, sc, pos)
+        items = [(node_label(sc, n), pos[n]) for n in pos
+                 if not any(n in group for group in groups)]
+        items += [(_cluster_name(sc, group) + " (inset)",
+                   tuple(np.mean([pos[n] for n in group], axis=0))) for group in groups]
+        _label_nodes(ax, items, obstacles)
     return ax
+
+
+_APPROX_COLOUR = "0.25"
+_BORDER_COLOUR = "0.55"
+_COUNTRY_FILL = {"KAZ": "#f4efe1", "CHN": "#f7e9e4", "KGZ": "#e9f0e4"}
+_COUNTRY_NAME = {"KAZ": "Kazakhstan", "CHN": "China", "KGZ": "Kyrgyzstan"}
+
+
+def approximate_nodes(scenario: Scenario, pos: dict[str, tuple[float, float]] | None = None
+                      ) -> set[str]:
+    """Nodes whose map position is an estimate.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    pos : dict, optional
+        Positions from :func:`node_positions` (default: computed).
+
+    Returns
+    -------
+    set of str
+        Nodes with ``approximate_position: true``, and nodes without coordinates that were
+        placed between their neighbours.
+    """
+    pos = node_positions(scenario)[0] if pos is None else pos
+    out = set()
+    for name in pos:
+        node = scenario.nodes.get(name)
+        if node is None or node.lat is None or node.lon is None or getattr(
+                node, "approximate_position", False):
+            out.add(name)
+    return out
+
+
+@functools.cache
+def country_outlines() -> dict[str, list[np.ndarray]]:
+    """Outlines of Kazakhstan, China and Kyrgyzstan shipped with the package.
+
+    Natural Earth 1:110m admin-0 countries (public domain), as split per country by the
+    johan/world.geo.json repository; good to a few km, a backdrop and not for measuring.
+
+    Returns
+    -------
+    dict of str to list of numpy.ndarray
+        ISO 3166-1 alpha-3 code (``"KAZ"``, ``"CHN"``, ``"KGZ"``) → the outer rings of its
+        polygons, each an ``(n, 2)`` array of (longitude, latitude) [°].
+    """
+    import json
+    from importlib.resources import files
+
+    folder = files("corridor_sim") / "data" / "borders"
+    out: dict[str, list[np.ndarray]] = {}
+    for code in _COUNTRY_FILL:
+        data = json.loads((folder / f"{code}.geo.json").read_text(encoding="utf-8"))
+        rings = []
+        for feature in data["features"]:
+            geom = feature["geometry"]
+            polys = ([geom["coordinates"]] if geom["type"] == "Polygon"
+                     else geom["coordinates"])
+            rings += [np.asarray(poly[0], dtype=float) for poly in polys]
+        out[code] = rings
+    return out
+
+
+def _draw_borders(ax: Axes) -> bool:
+    from matplotlib.patches import Polygon
+
+    for code, rings in country_outlines().items():
+        for k, ring in enumerate(rings):
+            # add_artist, not add_patch: the outlines must not widen the view to all of China
+            poly = Polygon(ring, closed=True, facecolor=_COUNTRY_FILL[code],
+                           edgecolor=_BORDER_COLOUR, lw=0.9, zorder=0, gid=f"border:{code}:{k}",
+                           label=_COUNTRY_NAME[code] if k == 0 else None)
+            ax.add_artist(poly)
+            poly.set_clip_path(ax.patch)
+    return True
+
+
+def _frame(ax: Axes, points: list[tuple[float, float]], margin: float, min_span: float = 0.5
+           ) -> None:
+    """Fit the view to ``points``, with the aspect of a local equirectangular projection.
+
+    The country outlines and links to far nodes do not widen the view.
+    """
+    xy = np.asarray(points, dtype=float)
+    centre = (xy.min(axis=0) + xy.max(axis=0)) / 2
+    half = np.maximum(np.ptp(xy, axis=0), min_span) / 2
+    ax.ignore_existing_data_limits = True
+    ax.update_datalim(np.vstack([centre - half, centre + half]))
+    ax.margins(margin)
+    ax.autoscale_view()
+    ax.set_aspect(1 / max(math.cos(math.radians(float(centre[1]))), 0.1), adjustable="datalim")
+    ax.apply_aspect()
+
+
+def crowded_clusters(pos: dict[str, tuple[float, float]], share: float = 0.015,
+                     min_nodes: int = 3) -> list[list[str]]:
+    """Groups of nodes that crowd into one spot of the map, most crowded first.
+
+    Nodes closer than ``share`` of the map's extent are joined (transitively); groups of at
+    least ``min_nodes`` are returned, the largest first, then the tightest.
+
+    Parameters
+    ----------
+    pos : dict of str to (float, float)
+        Node → (lon, lat) [°].
+    share : float, default 0.015
+        Distance that counts as crowded, as a share of the larger side of the map.
+    min_nodes : int, default 3
+
+    Returns
+    -------
+    list of list of str
+        Each group's nodes sorted by name.
+    """
+    names = sorted(pos)
+    if len(names) < min_nodes:
+        return []
+    xy = np.array([pos[n] for n in names], dtype=float)
+    span = float(max(np.ptp(xy[:, 0]), np.ptp(xy[:, 1]), 1e-9))
+    parent = list(range(len(names)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(len(names)):
+        for j in range(i + 1, len(names)):
+            if np.hypot(*(xy[i] - xy[j])) < share * span:
+                parent[root(j)] = root(i)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(names)):
+        groups.setdefault(root(i), []).append(i)
+    found = [g for g in groups.values() if len(g) >= min_nodes]
+    found.sort(key=lambda g: (-len(g), float(np.ptp(xy[g], axis=0).max()), names[g[0]]))
+    return [[names[i] for i in g] for g in found]
+
+
+def _cluster_name(sc: Scenario, group: list[str]) -> str:
+    """The first word most of the group's labels share ("Khorgos"), else the first label."""
+    words = [re.split(r"[\s(]", node_label(sc, n).strip())[0] for n in group]
+    counts = {w: words.count(w) for w in words if w}
+    best = max(counts, key=lambda w: (counts[w], -words.index(w)), default="")
+    return best if counts.get(best, 0) >= 2 else node_label(sc, group[0])
+
+
+def _draw_inset(ax: Axes, sc: Scenario, pos: dict[str, tuple[float, float]],
+                group: list[str], values: tuple[str, dict[str, float]] | None,
+                approx: set[str], labels: bool, used: list[tuple[float, float]]) -> Any:
+    """Draw a close-up of ``group`` in a free corner of ``ax``; return its window extent."""
+    width = 0.34
+    corners = [(0.99 - width, 0.01), (0.01, 0.01), (0.01, 0.99 - width),
+               (0.99 - width, 0.99 - width)]
+    to_axes = ax.transData + ax.transAxes.inverted()
+    pts = to_axes.transform(np.array(list(pos.values())))
+
+    def crowding(corner: tuple[float, float]) -> tuple[int, int]:
+        x0, y0 = corner
+        inside = ((pts[:, 0] > x0 - 0.02) & (pts[:, 0] < x0 + width + 0.02)
+                  & (pts[:, 1] > y0 - 0.02) & (pts[:, 1] < y0 + width + 0.02))
+        return int(inside.sum()), corners.index(corner)
+
+    free = [c for c in corners if c not in used] or corners
+    x0, y0 = min(free, key=crowding)
+    used.append((x0, y0))
+    ins = ax.inset_axes([x0, y0, width, width])
+    name = _cluster_name(sc, group)
+    ins.set_gid(f"inset:{name}")
+    _draw_links(ins, sc, pos)
+    _draw_nodes(ins, sc, {n: pos[n] for n in group}, values, approx & set(group),
+                colorbar=False)
+    xy = np.array([pos[n] for n in group])
+    extent = float(max(np.ptp(xy[:, 0]), np.ptp(xy[:, 1]), 0.01))
+    _frame(ins, [tuple(p) for p in xy], margin=0.6, min_span=extent)
+    ins.set_xticks([])
+    ins.set_yticks([])
+    km = extent * 111.32 * math.cos(math.radians(float(xy[:, 1].mean())))
+    ins.set_title(f"{plain(name)} (about {km:.0f} km across)" if km >= 1 else plain(name),
+                  fontsize="small")
+    ins.set_facecolor("white")
+    ax.indicate_inset_zoom(ins, edgecolor="0.3")
+    if labels:
+        _label_nodes(ins, [(node_label(sc, n), pos[n]) for n in group], [])
+    ax.figure.canvas.draw_idle()
+    return ins.get_window_extent(ax.figure.canvas.get_renderer())
 
 
 _LABEL_SPOTS = (((8, 0), "left", "center"), ((-8, 0), "right", "center"),
@@ -236,32 +460,36 @@ _LABEL_SPOTS = (((8, 0), "left", "center"), ((-8, 0), "right", "center"),
                 ((6, -6), "left", "top"), ((-6, -6), "right", "top"))
 
 
-def _label_nodes(ax: Axes, sc: Scenario, pos: dict[str, tuple[float, float]]) -> None:
-    """Write each node's label beside it, where it overlaps no label or node drawn before.
+def _label_nodes(ax: Axes, items: list[tuple[str, tuple[float, float]]],
+                 obstacles: list[Any]) -> None:
+    """Write each text beside its point, where it overlaps no label, node or obstacle.
 
-    Candidate spots around the node are tried in turn, starting on the side away from its
+    Candidate spots around the point are tried in turn, starting on the side away from its
     nearest neighbour; the spot with the least overlap wins. Call once the limits are final.
+    ``obstacles`` are display-space boxes to keep clear (the insets).
     """
     ax.apply_aspect()
     renderer = ax.figure.canvas.get_renderer()
-    names = sorted(pos, key=lambda n: (pos[n][0], pos[n][1]))
-    xy = np.array([pos[n] for n in names])
-    points = ax.transData.transform(xy)
-    placed: list[Any] = []
-    for i, n in enumerate(names):
-        d = xy[i] - np.delete(xy, i, axis=0) if len(names) > 1 else np.array([[1.0, 0.0]])
+    items = sorted(items, key=lambda it: (it[1][0], it[1][1], it[0]))
+    xy = np.array([p for _, p in items], dtype=float)
+    points = ax.transData.transform(xy) if len(items) else np.empty((0, 2))
+    placed: list[Any] = list(obstacles)
+    for i, (text_of, _) in enumerate(items):
+        d = xy[i] - np.delete(xy, i, axis=0) if len(items) > 1 else np.array([[1.0, 0.0]])
         away = d[np.argmin(np.hypot(d[:, 0], d[:, 1]))]
         first = (0 if away[0] > 0 else 1) if abs(away[0]) > abs(away[1]) else (
             2 if away[1] >= 0 else 3)
         spots = [_LABEL_SPOTS[first]] + [s for s in _LABEL_SPOTS if s != _LABEL_SPOTS[first]]
         best, best_cost = None, math.inf
         for offset, ha, va in spots:
-            text = ax.annotate(node_label(sc, n), tuple(xy[i]), xytext=offset,
-                               textcoords="offset points", ha=ha, va=va, fontsize="small")
+            text = ax.annotate(text_of, tuple(xy[i]), xytext=offset,
+                               textcoords="offset points", ha=ha, va=va, fontsize="small",
+                               annotation_clip=True)
             box = text.get_window_extent(renderer).expanded(1.05, 1.1)
             cost = sum(_overlap(box, b) for b in placed)
             cost += sum(box.width * box.height for j, p in enumerate(points)
                         if j != i and box.contains(*p))
+            cost += _outside(box, ax.get_window_extent(renderer))
             if cost < best_cost:
                 if best is not None:
                     best[0].remove()
@@ -272,6 +500,11 @@ def _label_nodes(ax: Axes, sc: Scenario, pos: dict[str, tuple[float, float]]) ->
                 break
         if best is not None:
             placed.append(best[1])
+
+
+def _outside(box: Any, frame: Any) -> float:
+    """Area of ``box`` outside ``frame`` (display units)."""
+    return box.width * box.height - _overlap(box, frame)
 
 
 def _overlap(a: Any, b: Any) -> float:
@@ -329,12 +562,20 @@ def _draw_links(ax: Axes, sc: Scenario, pos: dict[str, tuple[float, float]]) -> 
 
 
 def _draw_nodes(ax: Axes, sc: Scenario, pos: dict[str, tuple[float, float]],
-                values: tuple[str, dict[str, float]] | None) -> list[str]:
+                values: tuple[str, dict[str, float]] | None, approx: set[str] | None = None,
+                *, colorbar: bool = True) -> list[str]:
     import matplotlib as mpl
 
     by_kind: dict[str, list[str]] = {}
     for n, node in sc.nodes.items():
-        by_kind.setdefault(_KIND_ALIAS.get(node.kind, node.kind), []).append(n)
+        if n in pos:
+            by_kind.setdefault(_KIND_ALIAS.get(node.kind, node.kind), []).append(n)
+    rings = sorted(approx or ())
+    if rings:
+        xy = np.array([pos[n] for n in rings])
+        ax.scatter(xy[:, 0], xy[:, 1], marker="o", s=330, facecolors="none",
+                   edgecolors=_APPROX_COLOUR, linewidths=1.0, linestyle=(0, (2, 2)), zorder=2,
+                   gid="approximate:" + ",".join(rings))
     norm = cmap = None
     if values is not None and values[1]:
         vals = list(values[1].values())
@@ -354,7 +595,7 @@ def _draw_nodes(ax: Axes, sc: Scenario, pos: dict[str, tuple[float, float]],
         xy = np.array([pos[n] for n in names])
         ax.scatter(xy[:, 0], xy[:, 1], marker=marker, s=140 if marker == "*" else 80,
                    c=faces, edgecolors="black", linewidths=0.8, zorder=3, label=kind)
-    if values is not None and cmap is not None and norm is not None:
+    if colorbar and values is not None and cmap is not None and norm is not None:
         from ._base import kpi_unit
 
         sm = mpl.cm.ScalarMappable(norm=norm, cmap=cmap)

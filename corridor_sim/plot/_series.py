@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 
 from ._base import (
-    PALETTE,
     as_results_map,
     axes,
     check_choice,
@@ -23,8 +22,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from ..comparison import Comparison
     from ..results import Results
+    from ..scenario.schema import Scenario
 
-__all__ = ["lead_times", "queue", "throughput", "throughput_nodes"]
+__all__ = ["SERIES_COLOURS", "holiday_spans", "lead_times", "queue", "throughput",
+           "throughput_nodes"]
 
 _SUFFIX = ".throughput_per_day"
 _LINESTYLES = ("-", "--", ":", "-.")
@@ -101,7 +102,10 @@ def _throughput_bars(runs: dict[str, Results], nodes: list[str] | None, confiden
                yerr=ci_errors(mean, stats["ci_low"], stats["ci_high"]), capsize=3,
                color=colour(i), label=name, error_kw={"elinewidth": 1, "ecolor": "0.2"})
         top = max(top, float(np.nanmax(stats["ci_high"].fillna(stats["mean"]), initial=0.0)))
-    ax.set_xticks(x, [node_label(first.scenario, n) for n in shown],
+    # a node new in a proposal is labelled from the scenario that has it
+    owner = {n: next((r.scenario for r in runs.values() if n in r.scenario.nodes),
+                     first.scenario) for n in shown}
+    ax.set_xticks(x, [node_label(owner[n], n) for n in shown],
                   rotation=20 if len(shown) > 4 else 0)
     reps = sorted({r.replications for r in runs.values()})
     ax.set_ylabel(f"throughput [TEU/day]\n(mean after warm-up, "
@@ -118,10 +122,71 @@ def _throughput_bars(runs: dict[str, Results], nodes: list[str] | None, confiden
     return ax
 
 
+# Paul Tol's "muted" scheme (colour-blind safe, distinct on screen and in print) and black:
+# ten colours before a line style has to repeat one.
+SERIES_COLOURS = ("#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77",
+                  "#CC6677", "#882255", "#AA4499", "#000000")
+"""Colours of the lines of a run's time series, in order."""
+
+
+def _series_style(j: int) -> tuple[str, str]:
+    return (SERIES_COLOURS[j % len(SERIES_COLOURS)],
+            _LINESTYLES[(j // len(SERIES_COLOURS)) % len(_LINESTYLES)])
+
+
+def holiday_spans(scenario: Scenario) -> list[tuple[pd.Timestamp, pd.Timestamp, str, list[str]]]:
+    """Holiday closures of the scenario's facilities within its run, merged across nodes.
+
+    Parameters
+    ----------
+    scenario : Scenario
+
+    Returns
+    -------
+    list of (start, end, label, nodes)
+        UTC start and end of each closure (consecutive closed days of one holiday in one
+        country), its label such as ``"Spring Festival (CN)"``, and the nodes it closes; in
+        time order.
+    """
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from ..holiday_closures import COUNTRY_ZONES
+
+    start = pd.Timestamp(scenario.start_utc)
+    end = start + pd.Timedelta(hours=scenario.horizon_hours)
+    years = range(start.year - 1, end.year + 2)
+    spans: dict[tuple, list[str]] = {}
+    for name, node in scenario.nodes.items():
+        cal_name = getattr(node, "calendar", None)
+        if cal_name is None or cal_name not in scenario.calendars:
+            continue
+        for country, days in scenario.calendars[cal_name].holiday_closures(years).items():
+            zone = ZoneInfo(COUNTRY_ZONES[country])
+            run: list[tuple[dt.date, str]] = []
+            for day, holiday in [*days.items(), (None, None)]:
+                if run and (day is None or holiday != run[-1][1]
+                            or day - run[-1][0] != dt.timedelta(days=1)):
+                    a = pd.Timestamp(dt.datetime.combine(run[0][0], dt.time(), zone))
+                    b = pd.Timestamp(dt.datetime.combine(run[-1][0] + dt.timedelta(days=1),
+                                                         dt.time(), zone))
+                    a, b = a.tz_convert("UTC"), b.tz_convert("UTC")
+                    if b > start and a < end:
+                        spans.setdefault((a, b, f"{run[0][1]} ({country})"), []).append(name)
+                    run = []
+                if day is not None:
+                    run.append((day, holiday))
+    return [(a, b, label, nodes) for (a, b, label), nodes in sorted(spans.items())]
+
+
 def _throughput_series(runs: dict[str, Results], nodes: list[str] | None, freq: str,
                        ax: Axes) -> Axes:
     first = next(iter(runs.values()))
     multi = len(runs) > 1
+    sc = first.scenario
+    air = [n for n, node in sc.nodes.items() if node.kind == "airport"]
+    twin = None
+    handles: list = []
     for i, (name, res) in enumerate(runs.items()):
         table = res.throughput(freq)
         cols = list(table.columns)
@@ -129,25 +194,65 @@ def _throughput_series(runs: dict[str, Results], nodes: list[str] | None, freq: 
             for n in nodes:
                 check_choice("node", n, cols)
             cols = list(nodes)
+        by_air = [c for c in cols if c in air]
+        cols = [c for c in cols if c not in air]
         for j, col in enumerate(cols):
             label = f"{name}: {col}" if multi else node_label(res.scenario, col)
-            # colour by scenario and style by node, or (one run) colour, then style, by node
-            style = j if multi else j // len(PALETTE)
-            ax.plot(table.index, table[col], label=label, lw=1.2,
-                    color=colour(i if multi else j),
-                    linestyle=_LINESTYLES[style % len(_LINESTYLES)])
+            # colour by scenario and style by node, or (one run) a colour of its own per node
+            color, style = ((colour(i), _LINESTYLES[j % len(_LINESTYLES)]) if multi
+                            else _series_style(j))
+            handles += ax.plot(table.index, table[col], label=label, lw=1.2, color=color,
+                               linestyle=style)
+        if by_air:
+            tonnes = res.throughput(freq, unit="tonne")
+            if twin is None:
+                twin = ax.twinx()
+                twin.set_gid("air-tonnes")
+            for j, col in enumerate(by_air, start=len(cols)):
+                label = (f"{name}: {col}" if multi else node_label(res.scenario, col)) + " [t]"
+                color, _ = (colour(i), "") if multi else _series_style(j)
+                handles += twin.plot(tonnes.index, tonnes[col], label=label, lw=1.2,
+                                     color=color, linestyle=(0, (4, 1, 1, 1)))
     table = first.throughput(freq)
     if len(table.index):
-        warm = table.index[0] + pd.Timedelta(hours=first.scenario.warmup_hours)
-        ax.axvspan(table.index[0], warm, color="0.9", label="warm-up")
+        warm = table.index[0] + pd.Timedelta(hours=sc.warmup_hours)
+        handles.append(ax.axvspan(table.index[0], warm, color="0.9", label="warm-up"))
+        _mark_holidays(ax, sc, table.index, handles)
     reps = sorted({r.replications for r in runs.values()})
     ax.set_ylabel(f"throughput [TEU per {freq_label(freq)}]\n"
                   f"(mean of {'/'.join(map(str, reps))} reps)")
+    if twin is not None:
+        twin.set_ylabel(f"air cargo [t per {freq_label(freq)}]")
+        twin.set_ylim(bottom=0)
     ax.set_xlabel("date (UTC)")
     _date_axis(ax)
-    ax.set_title("Throughput" + ("" if multi else f" — {first.scenario.name}"))
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    ax.set_title("Throughput" + ("" if multi else f" — {sc.name}"))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.08 if twin else 1.01, 1.0),
+              fontsize="small")
     return ax
+
+
+def _mark_holidays(ax: Axes, sc: Scenario, index: pd.DatetimeIndex, handles: list) -> None:
+    """Shade each holiday closure and write its name at the top of the plot."""
+    spans = holiday_spans(sc)
+    if not spans:
+        return
+    tz = index.tz
+    shown = False
+    for a, b, label, nodes in spans:
+        a, b = (a, b) if tz is not None else (a.tz_localize(None), b.tz_localize(None))
+        patch = ax.axvspan(a, b, color="#CC6677", alpha=0.15, lw=0, zorder=0,
+                           label="holiday closure" if not shown else None)
+        patch.set_gid(f"holiday:{label}")
+        if not shown:
+            handles.append(patch)
+            shown = True
+        names = [node_label(sc, n) for n in nodes]
+        closed = ", ".join(names) if len(names) <= 3 else f"{len(names)} nodes"
+        ax.annotate(f"{label}: {closed} closed",
+                    (a + (b - a) / 2, 1.0), xycoords=("data", "axes fraction"),
+                    xytext=(0, -3), textcoords="offset points", rotation=90, ha="center",
+                    va="top", fontsize="x-small", color="#882255")
 
 
 def lead_times(results: Results | Comparison, *, ax: Axes | None = None) -> Axes:

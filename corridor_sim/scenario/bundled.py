@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from ..errors import Problem, ScenarioError
 from .schema import Scenario
 
-__all__ = ["SCENARIO_DIR", "bundled", "bundled_names", "bundled_path"]
+__all__ = ["RENAMED", "SCENARIO_DIR", "bundled", "bundled_names", "bundled_path"]
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 """Folder of the bundled scenario files."""
+
+RENAMED: dict[str, str] = {"green_corridor": "no_green_corridor"}
+"""Old name of a bundled scenario → its new name. The old names still load, with a notice."""
 
 
 def bundled_names() -> list[str]:
@@ -35,12 +39,23 @@ def bundled_path(name: str) -> Path:
     -------
     Path
 
+    Notes
+    -----
+    A name in :data:`RENAMED` loads the renamed scenario and prints a one-line notice on
+    standard error.
+
     Raises
     ------
     ScenarioError
         If there is no such bundled scenario.
     """
-    path = SCENARIO_DIR / f"{Path(name).stem}.yaml"
+    stem = Path(name).stem
+    if stem in RENAMED:
+        # a plain notice, not a FutureWarning: old notebooks and scripts must keep running
+        print(f"corridor_sim: the bundled scenario {stem!r} is now called {RENAMED[stem]!r} "
+              "(it switches the green corridor off); loading that.", file=sys.stderr)
+        stem = RENAMED[stem]
+    path = SCENARIO_DIR / f"{stem}.yaml"
     if not path.is_file():
         from .references import suggest
 

@@ -267,9 +267,9 @@ def _resolve_extends(path: Path, data: Any, locs: Locations, chain: tuple[Path, 
     except guards.InputRefused as err:
         return data, locs, [Problem("extends", str(err), label, line)]
     if not base_path.exists():
-        from .bundled import bundled_names, bundled_path
+        from .bundled import RENAMED, bundled_names, bundled_path
 
-        if Path(target).stem not in bundled_names():
+        if Path(target).stem not in (*bundled_names(), *RENAMED):
             return data, locs, [Problem("extends", f"no such file {target!r} (looked in "
                                         f"{str(path.parent)!r} and the bundled scenarios)",
                                         label, line)]

@@ -37,6 +37,7 @@ class _NodeBase(_Model):
     label: str | None = None
     lat: Annotated[float, Field(ge=-90, le=90)] | None = None
     lon: Annotated[float, Field(ge=-180, le=180)] | None = None
+    approximate_position: bool = False
     country: str | None = None
 
 
@@ -51,6 +52,9 @@ class CityNode(_NodeBase):
         Name shown in plots.
     lat, lon : float, optional
         Position [decimal degrees] for maps.
+    approximate_position : bool, default False
+        The position is an estimate (no surveyed coordinates of the site were found); maps
+        mark such a node, as they mark nodes without ``lat``/``lon``.
     country : str, optional
         Country code, e.g. ``"KZ"``.
     """
@@ -331,7 +335,7 @@ class FacilityBase(_NodeBase):
     directions : dict of str to Direction, optional
         Lanes, calendar, daily limit and space per direction of travel, keyed by the node
         vehicles arrive from; each direction has its own servers or shares the node's.
-    label, lat, lon, country
+    label, lat, lon, approximate_position, country
         As for :class:`CityNode`.
     costs : FacilityCosts, optional
         Fees, storage, CO2e per unit handled, a proposed centre's capex and opex, and
