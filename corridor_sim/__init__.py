@@ -22,6 +22,7 @@ from typing import Any
 from .calibration import calibration_report
 from .comparison import Comparison, compare, sweep
 from .errors import CorridorSimError, NoRouteError, Problem, ScenarioError
+from .executors import ExecutorError
 from .experiment import PrecisionWarning, run
 from .results import Results
 from .scenario import Scenario, bundled, bundled_names, load_scenario
@@ -35,6 +36,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 __all__ = [
     "Comparison",
     "CorridorSimError",
+    "ExecutorError",
     "NoRouteError",
     "PrecisionWarning",
     "Problem",

@@ -393,14 +393,18 @@ def _run_many(scenarios: dict[str, Scenario], replications: int | None, seed: in
     ref = next(iter(scenarios.values()))
     n = ref.replications if replications is None else replications
     s = ref.seed if seed is None else seed
+    from .checks import result_warnings, scenario_warnings, warn
+
     tasks = []
     for sc in scenarios.values():
         tasks += replication_tasks(sc, n, s, keep)
+        warn(scenario_warnings(sc))
     with executor_session(executor, workers=workers, address=address) as run_tasks:
         data = run_tasks(tasks, progress_reporter(progress, label))
     results = {}
     for i, (name, sc) in enumerate(scenarios.items()):
         results[name] = Results.combine(sc, data[i * n:(i + 1) * n])
+        warn(result_warnings(results[name].kpis, sc))
         if warmup_check:
             warn_warmup(results[name], stacklevel=3, label=name)
     return Comparison(results, points=points)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .checks import result_warnings, scenario_warnings, warn
 from .errors import Problem, ScenarioError
 from .executors import (
     DASK_ADDRESS_ENV,
@@ -24,6 +25,7 @@ from .executors import (
 )
 from .replication import KEEP
 from .results import Results
+from .scenario.guards import MAX_REPLICATIONS
 from .scenario.loader import load_scenario
 from .scenario.schema import Scenario
 from .stats import mean_ci
@@ -69,6 +71,9 @@ def replication_tasks(scenario: Scenario, replications: int | None = None,
         problems.append(Problem("replications", f"must be an integer ≥ 1, got {n!r}"))
     if isinstance(s, bool) or not isinstance(s, int) or s < 0:
         problems.append(Problem("seed", f"must be an integer ≥ 0, got {s!r}"))
+    if not problems and n > MAX_REPLICATIONS:
+        problems.append(Problem("replications", f"must be at most {MAX_REPLICATIONS:,}, got "
+                                f"{n:,}"))
     if keep not in KEEP:
         from .scenario.references import suggest
 
@@ -219,6 +224,7 @@ def run(scenario: Scenario | str | Path, *, replications: int | None = None,
     sc = _as_scenario(scenario)
     tasks = replication_tasks(sc, replications, seed, keep)
     targets = _check_targets(target_halfwidth, max_replications, len(tasks))
+    warn(scenario_warnings(sc))
     report = progress_reporter(progress, sc.name)
     with executor_session(executor, workers=workers, address=address) as run_tasks:
         data = run_tasks(tasks, report)
@@ -237,6 +243,7 @@ def run(scenario: Scenario | str | Path, *, replications: int | None = None,
             data = data + run_tasks(replication_tasks(sc, more - n, tasks[0][2], keep, first=n),
                                     report)
             res = Results.combine(sc, data)
+    warn(result_warnings(res.kpis, sc))
     if warmup_check:
         warn_warmup(res)
     return res

@@ -75,11 +75,12 @@ def _table(frame: pd.DataFrame, *, row_class: Callable[[Any], str] | None = None
     names = [n or "" for n in frame.index.names]
     head = "".join(f"<th>{_esc(n)}</th>" for n in [*names, *frame.columns])
     rows = []
-    for idx, row in frame.iterrows():
+    columns = [frame[c].tolist() for c in frame.columns]  # keeps integer columns integers
+    for i, (idx, row) in enumerate(frame.iterrows()):
         keys = idx if isinstance(idx, tuple) else (idx,)
         cls = row_class(row) if row_class else ""
         cells = "".join(f"<td>{_esc(k)}</td>" for k in keys)
-        cells += "".join(f"<td>{_num(v)}</td>" for v in row)
+        cells += "".join(f"<td>{_num(col[i])}</td>" for col in columns)
         rows.append(f"<tr{f' class={cls!r}' if cls else ''}>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
@@ -288,9 +289,10 @@ def comparison_report(comparison: Comparison, *, plots: bool = True) -> str:
         body += ["<h2>Sweep points</h2>", _table(comparison.points)]
     if plots:
         first = comparison.results[ref]
-        body += ["<h2>Plots</h2>",
-                 _figure(lambda: plot.throughput(comparison), "throughput per node"),
-                 _figure(lambda: plot.compare(comparison), "differences (forest plot)"),
+        body.append("<h2>Plots</h2>")
+        if plot.throughput_differs(comparison):
+            body.append(_figure(lambda: plot.throughput(comparison), "throughput per node"))
+        body += [_figure(lambda: plot.compare(comparison), "differences (forest plot)"),
                  _figure(lambda: plot.lead_times(comparison), "lead times"),
                  _figure(lambda: plot.network(first), f"corridor map of {ref}")]
         for node in _busiest_nodes(first)[:4]:
