@@ -216,6 +216,7 @@ def scenario_warnings(scenario: Scenario) -> list[str]:
         if node.service_time is not None and node.lanes.general + node.lanes.green == 0:
             out.append(f"{name}: no lanes (lanes.general and lanes.green are 0); nothing can "
                        "be cleared there")
+    out += _shift_warnings(scenario)
     for i, link in enumerate(scenario.links):
         dep = link.departures
         if dep is not None and dep.every_hours is not None and dep.offset_hours >= horizon:
@@ -223,6 +224,21 @@ def scenario_warnings(scenario: Scenario) -> list[str]:
                        f"(offset_hours = {dep.offset_hours:g}) is after the horizon; nothing "
                        "leaves by it")
     out += _load_warnings(scenario, open_share, open_days, windows)
+    return out
+
+
+def _shift_warnings(scenario: Scenario) -> list[str]:
+    """A shift that opens and closes at the same clock time runs 24 hours: say so."""
+    from .scenario.schema import clock_hours
+
+    out = []
+    for name, cal in scenario.calendars.items():
+        for i, shift in enumerate(cal.shifts):
+            if clock_hours(shift.open) % 24 == clock_hours(shift.close) % 24:
+                out.append(f"calendars.{name}.shifts[{i}]: open and close are both "
+                           f"{shift.open}, so the shift lasts 24 hours (to {shift.close} the "
+                           "next day); if that is meant, write open: \"00:00\" and close: "
+                           "\"24:00\" or always_open: true, else fix the times")
     return out
 
 
