@@ -234,7 +234,7 @@ def _shift_warnings(scenario: Scenario) -> list[str]:
     out = []
     for name, cal in scenario.calendars.items():
         for i, shift in enumerate(cal.shifts):
-            if clock_hours(shift.open) % 24 == clock_hours(shift.close) % 24:
+            if clock_hours(shift.open) == clock_hours(shift.close):
                 out.append(f"calendars.{name}.shifts[{i}]: open and close are both "
                            f"{shift.open}, so the shift lasts 24 hours (to {shift.close} the "
                            "next day); if that is meant, write open: \"00:00\" and close: "
