@@ -559,3 +559,17 @@ def test_warmup_check_still_flags_a_heavy_empty_start():
         warnings.simplefilter("error", WarmupWarning)
         res = cs.run(scenario(7), replications=4, seed=2, progress=False)
     assert not check_warmup(res)["too_short"].any()
+
+
+def test_sigterm_to_a_cli_run_leaves_nothing_behind(tmp_path):
+    path = write(tmp_path, "s.yaml", SINGLE)
+    proc = subprocess.Popen([sys.executable, "-m", "corridor_sim.cli", "run", str(path),
+                             "-r", "50", "-q", "-o", str(tmp_path / "out")],
+                            stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        proc.wait(timeout=10)  # imported and simulating after 10 s (50 replications of a year)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 128 + signal.SIGTERM
+    assert "Traceback" not in proc.stderr.read()
+    assert listing(tmp_path) == ["s.yaml"]
