@@ -224,6 +224,13 @@ def scenario_warnings(scenario: Scenario) -> list[str]:
                        f"(offset_hours = {dep.offset_hours:g}) is after the horizon; nothing "
                        "leaves by it")
     out += _load_warnings(scenario, open_share, open_days, windows)
+    est = estimate(scenario)
+    if est.events > WARN_EVENTS:
+        minutes = est.events / _EVENTS_PER_SECOND / 60.0
+        out.append(f"one replication takes about {est.events:,.0f} simulation events (roughly "
+                   f"{minutes:,.0f} min of CPU and {est.memory_bytes / 1e9:,.1f} GB of records, "
+                   f"times {scenario.replications} replications); shorten horizon_days or "
+                   "lower the demand for a quicker look")
     return out
 
 

@@ -359,6 +359,16 @@ def test_overload_estimate_matches_a_growing_queue():
     assert grows == {18.0: (False, False), 34.0: (True, True)}
 
 
+def test_a_costly_run_warns_with_its_estimate():
+    sc = cs.bundled("single_checkpoint").with_changes({
+        "horizon_days": 3650, "demand[0].per_day": 8640, "nodes.border.lanes.general": 400,
+        "max_shipments": 40_000_000})
+    (msg,) = scenario_warnings(sc)
+    # 2 events per shipment created and 2 per visit to the checkpoint
+    assert f"about {4 * 8640 * 3650:,.0f} simulation events" in msg and "GB" in msg
+    assert scenario_warnings(sc.with_changes({"horizon_days": 365})) == []
+
+
 def test_bundled_scenarios_warn_only_where_something_is_wrong():
     for name in cs.scenario.bundled_names():
         msgs = scenario_warnings(cs.bundled(name))
