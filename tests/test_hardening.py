@@ -126,6 +126,8 @@ def test_only_regular_files_are_read(tmp_path):
     assert "loop" in err.lower()
     with pytest.raises(ScenarioError, match="NUL byte"):
         cs.load_scenario("scen\x00ario.yaml")
+    err = validate_error(write(tmp_path, "nul.yaml", 'extends: "base\\0.yaml"\n'))
+    assert "nul.yaml:1: extends: the file name contains a NUL byte" in err
 
 
 def test_csv_guards_name_the_file(tmp_path):
