@@ -440,16 +440,25 @@ def result_warnings(kpis: pd.DataFrame, scenario: Scenario) -> list[str]:
     Returns
     -------
     list of str
-        A flow that delivered nothing after the warm-up in any replication; lead-time KPIs
+        A flow that delivered nothing after the warm-up in any replication (unless a trade
+        barrier on its route turns it back, as the scenario says); lead-time KPIs
         censored because more than half the shipments created are still in the system at the
         end (the KPIs then average only the fast ones that got through).
     """
+    from .network import Network
+
+    net = Network(scenario)
     out = []
     for flow in scenario.demand:
         col = f"{flow.key}.lead_time_hours.mean"
-        if col in kpis.columns and kpis[col].isna().all() and flow.shipments_per_day > 0:
-            out.append(f"flow {flow.key}: nothing delivered after the warm-up in any "
-                       "replication; its lead-time KPIs are empty (NaN)")
+        if col not in kpis.columns or not kpis[col].isna().all() or flow.shipments_per_day <= 0:
+            continue
+        route = net.flow_route(flow)
+        barred = scenario.commodities[flow.commodity].barred_at
+        if route is not None and set(route.nodes) & set(barred):
+            continue  # turned back by a trade barrier, as the scenario says (``rejected``)
+        out.append(f"flow {flow.key}: nothing delivered after the warm-up in any replication; "
+                   "its lead-time KPIs are empty (NaN)")
     if {"created", "in_system"} <= set(kpis.columns):
         created = float(np.nansum(kpis["created"]))
         stuck = float(np.nansum(kpis["in_system"]))

@@ -391,6 +391,11 @@ def test_result_warnings_name_the_flow_and_the_censoring():
     kpis = pd.DataFrame({"created": [100.0], "delivered": [95.0], "in_system": [5.0],
                          f"{key}.lead_time_hours.mean": [3.0]})
     assert result_warnings(kpis, sc) == []
+    # a flow turned back by a trade barrier delivers nothing, as the scenario says
+    barred = sc.with_changes({"commodities.general.barred_at": ["border"]})
+    kpis = pd.DataFrame({"created": [100.0], "delivered": [0.0], "in_system": [0.0],
+                         "rejected": [100.0], f"{key}.lead_time_hours.mean": [np.nan]})
+    assert result_warnings(kpis, barred) == []
 
 
 def test_cli_prints_the_warnings_once(tmp_path):
