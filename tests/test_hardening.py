@@ -344,7 +344,19 @@ def test_overload_counts_closures_and_quotas():
     assert scenario_warnings(sc) == []
     sc = scenario_from_dict(scenario_dict(per_hour=1.0, checkpoints={
         "border": checkpoint(lanes=4, max_vehicles_per_day=20)}))
-    assert any("daily quota" in m for m in scenario_warnings(sc))
+    assert any("daily limit of lanes (20 vehicles)" in m for m in scenario_warnings(sc))
+
+
+def test_overload_is_judged_per_direction_with_lanes_of_its_own():
+    own = {"origin": {"pool": "own", "lanes": {"general": 1}}}
+    sc = scenario_from_dict(scenario_dict(per_hour=1.5, checkpoints={
+        "border": checkpoint(lanes=10, directions=own)}))
+    (msg,) = scenario_warnings(sc)
+    assert "lanes of the direction from origin (1) at utilisation 1.50" in msg
+    sc = scenario_from_dict(scenario_dict(per_hour=1.5, checkpoints={
+        "border": checkpoint(lanes=1, directions={"origin": {"pool": "own",
+                                                             "lanes": {"general": 2}}})}))
+    assert scenario_warnings(sc) == []
 
 
 def test_overload_estimate_matches_a_growing_queue():
