@@ -191,38 +191,93 @@ def scenario_warnings(scenario: Scenario) -> list[str]:
     list of str
         One message per problem, naming the node or link.
     """
-    from .engine.calendar import OperatingCalendar
-
     out: list[str] = []
     horizon = scenario.horizon_hours
-    open_share: dict[str, float] = {}
-    open_days: dict[str, float] = {}
-    windows: dict[str, float] = {}
+    stats = _CalendarStats(scenario)
     for name, node in scenario.nodes.items():
         cal_name = getattr(node, "calendar", None)
         if cal_name is None:
             continue
-        cal = OperatingCalendar(scenario.calendars[cal_name], scenario.start_utc, horizon)
-        hours = cal.open_hours(0.0, horizon)
-        open_share[name] = hours / horizon
-        starts = 0 if cal.always_open else int(((cal.starts < horizon) & (cal.ends > 0)).sum())
-        windows[name] = starts / scenario.horizon_days
-        days = int(math.ceil(horizon / 24.0))
-        open_days[name] = sum(cal.open_hours(24.0 * d, min(24.0 * (d + 1), horizon)) > 0
-                              for d in range(days)) / max(days, 1)
-        if hours <= 0:
+        if not stats.open_in_horizon(cal_name):
             out.append(f"{name}: never open within the horizon (calendar {cal_name!r} has no "
                        "open hours between start and start + horizon_days); nothing passes it")
-        if node.service_time is not None and node.lanes.general + node.lanes.green == 0:
+        if node.service_time is not None and not node.directions and \
+                node.lanes.general + node.lanes.green == 0:
             out.append(f"{name}: no lanes (lanes.general and lanes.green are 0); nothing can "
                        "be cleared there")
+    out += _shift_warnings(scenario)
     for i, link in enumerate(scenario.links):
         dep = link.departures
         if dep is not None and dep.every_hours is not None and dep.offset_hours >= horizon:
             out.append(f"links[{i}] {link.from_} → {link.to}: the first departure "
                        f"(offset_hours = {dep.offset_hours:g}) is after the horizon; nothing "
                        "leaves by it")
-    out += _load_warnings(scenario, open_share, open_days, windows)
+    out += _load_warnings(scenario, stats)
+    est = estimate(scenario)
+    if est.events > WARN_EVENTS:
+        minutes = est.events / _EVENTS_PER_SECOND / 60.0
+        out.append(f"one replication takes about {est.events:,.0f} simulation events (roughly "
+                   f"{minutes:,.0f} min of CPU and {est.memory_bytes / 1e9:,.1f} GB of records, "
+                   f"times {scenario.replications} replications); shorten horizon_days or "
+                   "lower the demand for a quicker look")
+    return out
+
+
+class _CalendarStats:
+    """Open time of each calendar over a year from the start (or the horizon, if longer).
+
+    Gives the share of the time open, the share of days with any opening, and openings a day.
+    """
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        self._cache: dict[str, tuple[float, float, float]] = {}
+
+    def __call__(self, name: str) -> tuple[float, float, float]:
+        if name not in self._cache:
+            from .engine.calendar import OperatingCalendar
+
+            sc = self.scenario
+            span = max(sc.horizon_hours, 365 * 24.0)
+            cal = OperatingCalendar(sc.calendars[name], sc.start_utc, span)
+            share = cal.open_hours(0.0, span) / span
+            days = int(math.ceil(span / 24.0))
+            open_days = sum(cal.open_hours(24.0 * d, min(24.0 * (d + 1), span)) > 0
+                            for d in range(days)) / max(days, 1)
+            starts = 0 if cal.always_open else int(((cal.starts < span) & (cal.ends > 0)).sum())
+            self._cache[name] = (share, open_days, starts / (span / 24.0))
+        return self._cache[name]
+
+    def open_in_horizon(self, name: str) -> bool:
+        """Whether the calendar opens at all within the scenario's horizon."""
+        from .engine.calendar import OperatingCalendar
+
+        sc = self.scenario
+        cal = OperatingCalendar(sc.calendars[name], sc.start_utc, sc.horizon_hours)
+        return cal.open_hours(0.0, sc.horizon_hours) > 0
+
+
+def _limit(value: object) -> float | None:
+    """A daily limit as one number: the int, or the largest step of a dated schedule."""
+    if value is None:
+        return None
+    if isinstance(value, int):
+        return float(value)
+    return float(max(step.per_day for step in value))
+
+
+def _shift_warnings(scenario: Scenario) -> list[str]:
+    """A shift that opens and closes at the same clock time runs 24 hours: say so."""
+    from .scenario.schema import clock_hours
+
+    out = []
+    for name, cal in scenario.calendars.items():
+        for i, shift in enumerate(cal.shifts):
+            if clock_hours(shift.open) == clock_hours(shift.close):
+                out.append(f"calendars.{name}.shifts[{i}]: open and close are both "
+                           f"{shift.open}, so the shift lasts 24 hours (to {shift.close} the "
+                           "next day); if that is meant, write open: \"00:00\" and close: "
+                           "\"24:00\" or always_open: true, else fix the times")
     return out
 
 
@@ -245,8 +300,7 @@ def _vehicles(link: Link | None, shipments: float, units: float, con: object = N
     return v
 
 
-def _load_warnings(scenario: Scenario, open_share: dict[str, float],
-                   open_days: dict[str, float], windows: dict[str, float]) -> list[str]:
+def _load_warnings(scenario: Scenario, stats: _CalendarStats) -> list[str]:
     from .network import Network
     from .scenario.schema import FACILITY_KINDS
 
@@ -284,7 +338,8 @@ def _load_warnings(scenario: Scenario, open_share: dict[str, float],
             con = scenario.nodes[a].consolidation if key[0] == "con" else None
             group_vehicles[key] = _vehicles(None if con else link, s, u, con)
             if key[0] == "link" and link.capacity is not None:
-                out += _link_warning(scenario, link, a, b, u, open_days.get(a, 1.0))
+                out += _link_warning(scenario, link, a, b, u)
+    clear: dict[tuple[str, str], _Load] = defaultdict(_Load)  # (node, own direction or "")
     stages: dict[str, _Load] = defaultdict(_Load)
     regauge: dict[str, _Load] = defaultdict(_Load)
     for f, flow in enumerate(scenario.demand):
@@ -318,26 +373,28 @@ def _load_warnings(scenario: Scenario, open_share: dict[str, float],
             if ins is not None and (ins.at is None and node.kind == "checkpoint"
                                     or ins.at is not None and b in ins.at):
                 per_vehicle += ins.probability * ins.time.mean
-            load = stages[b]
+            a, mode = route.nodes[k - 1], route.modes[k - 1]
+            d = (node.directions or {}).get(a)
+            load = clear[(b, a if d is not None and d.pool == "own" else "")]
             load.vehicles += v
             load.shipments += s
             load.work_hours += v * per_vehicle
             if not com.green_corridor:
                 load.general_work_hours += v * per_vehicle
-            a, mode = route.nodes[k - 1], route.modes[k - 1]
+            stages[b].vehicles += v
+            stages[b].shipments += s
             if net.graph[a][b][mode]["link"].break_of_gauge:
                 regauge[b].vehicles += v
                 regauge[b].shipments += s
             if node.kind == "dry_port":
                 precleared = True
     for name, load in stages.items():
-        out += _stage_warnings(scenario, name, load, regauge.get(name), open_share[name],
-                               open_days[name], windows[name])
+        pools = {pool: ld for (n, pool), ld in clear.items() if n == name}
+        out += _stage_warnings(scenario, name, pools, load, regauge.get(name), stats)
     return out
 
 
-def _link_warning(scenario: Scenario, link: Link, a: str, b: str, units: float,
-                  open_days: float) -> list[str]:
+def _link_warning(scenario: Scenario, link: Link, a: str, b: str, units: float) -> list[str]:
     per_day = 0.0
     if link.departures is not None and link.dispatch == "schedule":
         per_day = link.departures.per_day
@@ -354,50 +411,74 @@ def _link_warning(scenario: Scenario, link: Link, a: str, b: str, units: float,
             f"(utilisation {units / capacity:.2f}); the backlog grows without bound"]
 
 
-def _stage_warnings(scenario: Scenario, name: str, load: _Load, regauge: _Load | None,
-                    share: float, days_open: float, windows: float) -> list[str]:
+def _stage_warnings(scenario: Scenario, name: str, pools: dict[str, _Load], load: _Load,
+                    regauge: _Load | None, stats: _CalendarStats) -> list[str]:
     """Utilisation of each stage of a facility from its mean load; a warning at ≥ 1.
 
-    A server busy at closing time finishes its vehicle, so each opening window of the
-    calendar adds about one mean service time of work per server to the open hours.
+    Clearance is judged per pool of lanes: the node's shared lanes, and the lanes of each
+    direction that has its own (``directions: {from_node: {pool: own, …}}``), each with its
+    calendar and daily limit. A server busy at closing time finishes its vehicle, so each
+    opening window of the calendar adds about one mean service time of work per server to
+    the open hours.
     """
     node = scenario.nodes[name]
-    out = []
-    rhos: list[tuple[str, float]] = []
+    rhos: list[tuple[str, float, float]] = []  # (what, utilisation, vehicles a day)
+    share, days_open, windows = stats(node.calendar)
 
-    def rho(servers: int, vehicles: float, per_vehicle: float) -> float:
-        hours = servers * (24.0 * share + windows * per_vehicle)
-        return vehicles * per_vehicle / hours if hours > 0 else 0.0
+    def rho(servers: int, vehicles: float, per_vehicle: float,
+            cal: tuple[float, float, float] = (share, days_open, windows)) -> float:
+        if cal[0] <= 0:
+            return 0.0  # never open: warned on its own
+        if servers <= 0:
+            return math.inf
+        return vehicles * per_vehicle / (servers * (24.0 * cal[0] + cal[2] * per_vehicle))
 
-    servers = node.lanes.general + node.lanes.green
-    if node.service_time is not None and servers > 0 and load.vehicles > 0:
-        per = load.work_hours / load.vehicles
-        rhos.append((f"lanes ({servers})", rho(servers, load.vehicles, per)))
-        if node.lanes.general > 0 and load.general_work_hours:
-            rhos.append((f"general lanes ({node.lanes.general})",
-                         rho(node.lanes.general, load.general_work_hours / per, per)))
+    for pool, ld in pools.items():
+        d = (node.directions or {}).get(pool) if pool else None
+        lanes = d.lanes if d is not None else node.lanes
+        cal = stats(d.calendar or node.calendar) if d is not None else (share, days_open,
+                                                                         windows)
+        what = f"lanes of the direction from {pool}" if pool else "lanes"
+        quota = _limit(d.max_vehicles_per_day) if d is not None else None
+        if quota is None:
+            quota = _limit(node.max_vehicles_per_day)
+        if node.service_time is None or ld.vehicles <= 0 or not node.directions and \
+                lanes.general + lanes.green == 0:  # no lanes at all: warned on its own
+            continue
+        per = ld.work_hours / ld.vehicles
+        servers = lanes.general + lanes.green
+        rhos.append((f"{what} ({servers})", rho(servers, ld.vehicles, per, cal), ld.vehicles))
+        if ld.general_work_hours:
+            rhos.append((f"general {what} ({lanes.general})",
+                         rho(lanes.general, ld.general_work_hours / per, per, cal),
+                         ld.general_work_hours / per))
+        if quota is not None and cal[1] > 0:
+            rhos.append((f"daily limit of {what} ({quota:g} vehicles)",
+                         ld.vehicles / (quota * cal[1]), ld.vehicles))
     if node.handling is not None and load.vehicles > 0:
         per = node.handling.hours(max(1, round(load.shipments / load.vehicles)))
         rhos.append((f"handling tracks ({node.handling.tracks})",
-                     rho(node.handling.tracks, load.vehicles, per)))
+                     rho(node.handling.tracks, load.vehicles, per), load.vehicles))
     trans = getattr(node, "transshipment", None)
     if trans is not None and regauge is not None and regauge.vehicles > 0:
         per = trans.hours(max(1, round(regauge.shipments / regauge.vehicles)))
         rhos.append((f"transshipment tracks ({trans.tracks})",
-                     rho(trans.tracks, regauge.vehicles, per)))
+                     rho(trans.tracks, regauge.vehicles, per), regauge.vehicles))
     transload = getattr(node, "transload", None)
     if transload is not None and transload.bays is not None:
         rhos.append((f"trans-loading bays ({transload.bays})",
-                     rho(transload.bays, load.vehicles, transload.time.mean)))
-    if node.max_vehicles_per_day is not None and days_open > 0:
-        rhos.append((f"daily quota ({node.max_vehicles_per_day} vehicles)",
-                     load.vehicles / (node.max_vehicles_per_day * days_open)))
+                     rho(transload.bays, load.vehicles, transload.time.mean), load.vehicles))
+    out = []
     worst = max(rhos, key=lambda r: r[1], default=None)
     if worst is not None and worst[1] >= 1.0:
-        out.append(f"{name}: overloaded — {worst[0]} at utilisation {worst[1]:.2f} from the "
-                   f"mean demand routed through it ({load.vehicles:,.1f} vehicles/day, open "
-                   f"{share:.0%} of the time); the queue grows without bound and most KPIs "
-                   "describe a backlog, not a steady state")
+        if math.isinf(worst[1]):
+            out.append(f"{name}: no {worst[0].split(' (')[0]} for the demand routed through "
+                       f"it ({worst[2]:,.1f} vehicles/day); nothing can be cleared there")
+        else:
+            out.append(f"{name}: overloaded — {worst[0]} at utilisation {worst[1]:.2f} from "
+                       f"the mean demand routed through it ({worst[2]:,.1f} vehicles/day, "
+                       f"open {share:.0%} of the time over a year); the queue grows without "
+                       "bound and most KPIs describe a backlog, not a steady state")
     return out
 
 
@@ -417,16 +498,25 @@ def result_warnings(kpis: pd.DataFrame, scenario: Scenario) -> list[str]:
     Returns
     -------
     list of str
-        A flow that delivered nothing after the warm-up in any replication; lead-time KPIs
+        A flow that delivered nothing after the warm-up in any replication (unless a trade
+        barrier on its route turns it back, as the scenario says); lead-time KPIs
         censored because more than half the shipments created are still in the system at the
         end (the KPIs then average only the fast ones that got through).
     """
+    from .network import Network
+
+    net = Network(scenario)
     out = []
     for flow in scenario.demand:
         col = f"{flow.key}.lead_time_hours.mean"
-        if col in kpis.columns and kpis[col].isna().all() and flow.shipments_per_day > 0:
-            out.append(f"flow {flow.key}: nothing delivered after the warm-up in any "
-                       "replication; its lead-time KPIs are empty (NaN)")
+        if col not in kpis.columns or not kpis[col].isna().all() or flow.shipments_per_day <= 0:
+            continue
+        route = net.flow_route(flow)
+        barred = scenario.commodities[flow.commodity].barred_at
+        if route is not None and set(route.nodes) & set(barred):
+            continue  # turned back by a trade barrier, as the scenario says (``rejected``)
+        out.append(f"flow {flow.key}: nothing delivered after the warm-up in any replication; "
+                   "its lead-time KPIs are empty (NaN)")
     if {"created", "in_system"} <= set(kpis.columns):
         created = float(np.nansum(kpis["created"]))
         stuck = float(np.nansum(kpis["in_system"]))

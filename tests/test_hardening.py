@@ -126,6 +126,8 @@ def test_only_regular_files_are_read(tmp_path):
     assert "loop" in err.lower()
     with pytest.raises(ScenarioError, match="NUL byte"):
         cs.load_scenario("scen\x00ario.yaml")
+    err = validate_error(write(tmp_path, "nul.yaml", 'extends: "base\\0.yaml"\n'))
+    assert "nul.yaml:1: extends: the file name contains a NUL byte" in err
 
 
 def test_csv_guards_name_the_file(tmp_path):
@@ -255,13 +257,14 @@ def test_a_tiny_headway_is_refused_with_the_key_to_change():
     assert "120,000,000 departures" in p.message
 
 
-def test_a_shift_that_opens_as_it_closes_is_an_error():
+def test_a_shift_that_opens_as_it_closes_is_made_explicit():
     data = scenario_dict(calendars={"odd": {"shifts": [every_day("09:00", "09:00")]}},
                          checkpoints={"border": checkpoint(calendar="odd")})
-    with pytest.raises(ScenarioError) as info:
-        scenario_from_dict(data)
-    (p,) = info.value.problems
-    assert p.path == "calendars.odd.shifts[0].close" and "24:00" in p.message
+    (msg,) = scenario_warnings(scenario_from_dict(data))
+    assert msg.startswith("calendars.odd.shifts[0]: ") and "lasts 24 hours" in msg
+    data["calendars"]["odd"]["shifts"][0]["close"] = "24:00"
+    data["calendars"]["odd"]["shifts"][0]["open"] = "00:00"
+    assert scenario_warnings(scenario_from_dict(data)) == []
 
 
 def test_warmup_longer_than_horizon_points_at_warmup_days(tmp_path):
@@ -341,7 +344,19 @@ def test_overload_counts_closures_and_quotas():
     assert scenario_warnings(sc) == []
     sc = scenario_from_dict(scenario_dict(per_hour=1.0, checkpoints={
         "border": checkpoint(lanes=4, max_vehicles_per_day=20)}))
-    assert any("daily quota" in m for m in scenario_warnings(sc))
+    assert any("daily limit of lanes (20 vehicles)" in m for m in scenario_warnings(sc))
+
+
+def test_overload_is_judged_per_direction_with_lanes_of_its_own():
+    own = {"origin": {"pool": "own", "lanes": {"general": 1}}}
+    sc = scenario_from_dict(scenario_dict(per_hour=1.5, checkpoints={
+        "border": checkpoint(lanes=10, directions=own)}))
+    (msg,) = scenario_warnings(sc)
+    assert "lanes of the direction from origin (1) at utilisation 1.50" in msg
+    sc = scenario_from_dict(scenario_dict(per_hour=1.5, checkpoints={
+        "border": checkpoint(lanes=1, directions={"origin": {"pool": "own",
+                                                             "lanes": {"general": 2}}})}))
+    assert scenario_warnings(sc) == []
 
 
 def test_overload_estimate_matches_a_growing_queue():
@@ -356,6 +371,16 @@ def test_overload_estimate_matches_a_growing_queue():
         end = res.kpis["in_system"].mean()
         grows[per_day] = (bool(scenario_warnings(sc)), end > 0.1 * res.kpis["created"].mean())
     assert grows == {18.0: (False, False), 34.0: (True, True)}
+
+
+def test_a_costly_run_warns_with_its_estimate():
+    sc = cs.bundled("single_checkpoint").with_changes({
+        "horizon_days": 3650, "demand[0].per_day": 8640, "nodes.border.lanes.general": 400,
+        "max_shipments": 40_000_000})
+    (msg,) = scenario_warnings(sc)
+    # 2 events per shipment created and 2 per visit to the checkpoint
+    assert f"about {4 * 8640 * 3650:,.0f} simulation events" in msg and "GB" in msg
+    assert scenario_warnings(sc.with_changes({"horizon_days": 365})) == []
 
 
 def test_bundled_scenarios_warn_only_where_something_is_wrong():
@@ -378,6 +403,11 @@ def test_result_warnings_name_the_flow_and_the_censoring():
     kpis = pd.DataFrame({"created": [100.0], "delivered": [95.0], "in_system": [5.0],
                          f"{key}.lead_time_hours.mean": [3.0]})
     assert result_warnings(kpis, sc) == []
+    # a flow turned back by a trade barrier delivers nothing, as the scenario says
+    barred = sc.with_changes({"commodities.general.barred_at": ["border"]})
+    kpis = pd.DataFrame({"created": [100.0], "delivered": [0.0], "in_system": [0.0],
+                         "rejected": [100.0], f"{key}.lead_time_hours.mean": [np.nan]})
+    assert result_warnings(kpis, barred) == []
 
 
 def test_cli_prints_the_warnings_once(tmp_path):
@@ -558,3 +588,17 @@ def test_warmup_check_still_flags_a_heavy_empty_start():
         warnings.simplefilter("error", WarmupWarning)
         res = cs.run(scenario(7), replications=4, seed=2, progress=False)
     assert not check_warmup(res)["too_short"].any()
+
+
+def test_sigterm_to_a_cli_run_leaves_nothing_behind(tmp_path):
+    path = write(tmp_path, "s.yaml", SINGLE)
+    proc = subprocess.Popen([sys.executable, "-m", "corridor_sim.cli", "run", str(path),
+                             "-r", "50", "-q", "-o", str(tmp_path / "out")],
+                            stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        proc.wait(timeout=10)  # imported and simulating after 10 s (50 replications of a year)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 128 + signal.SIGTERM
+    assert "Traceback" not in proc.stderr.read()
+    assert listing(tmp_path) == ["s.yaml"]

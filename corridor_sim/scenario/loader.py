@@ -507,7 +507,6 @@ def _semantic_problems(scenario: schema.Scenario) -> list[Problem]:
 
     problems = guards.date_problems(scenario.start, scenario.horizon_days,
                                     scenario.replications)
-    problems += _shift_problems(scenario)
     if problems:
         return problems
     problems = route_problems(scenario) + money_problems(scenario)
@@ -520,20 +519,6 @@ def _semantic_problems(scenario: schema.Scenario) -> list[Problem]:
             "demand, or raise max_shipments if the machine has the memory "
             "(roughly 0.5 kB per shipment)"))
     return problems + estimate_problems(scenario)
-
-
-def _shift_problems(scenario: schema.Scenario) -> list[Problem]:
-    """A shift that opens and closes at the same clock time is ambiguous: refuse it."""
-    out = []
-    for name, cal in scenario.calendars.items():
-        for i, shift in enumerate(cal.shifts):
-            if schema.clock_hours(shift.open) % 24 == schema.clock_hours(shift.close) % 24:
-                keys = ("calendars", name, "shifts", i, "close")
-                out.append(Problem(format_path(keys), f"open and close are both {shift.open}: "
-                                   "a shift of no time or of 24 hours? For round the clock "
-                                   "write open: \"00:00\" and close: \"24:00\", or "
-                                   "always_open: true", keys=keys))
-    return out
 
 
 def load_scenario(source: str | Path | schema.Scenario, *, allow_outside: bool = False

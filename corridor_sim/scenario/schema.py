@@ -305,7 +305,10 @@ class Commodity(_Model):
     shelf_life_hours : float, optional
         A shipment delivered later than this after creation is spoiled [h].
     barred_at : list of str
-        Nodes that turn it back (a trade barrier); such shipments count as ``rejected``.
+        Nodes that bar it (a trade barrier). It is turned back where it is first checked: at
+        the first of the checkpoints joined by links that lead to the barring node (the other
+        side of a border crossing), before any service; such shipments count as
+        ``rejected``.
     modes : list of str
         Modes it may travel by; default all.
     inspection : CommodityInspection, optional
