@@ -47,7 +47,7 @@ def test_time_per_shipment_is_flat(benchmark, record, sweep):
             res = cs.run(sc, replications=1, seed=1)
             wall[k] = min(wall.get(k, float("inf")), time.perf_counter() - t0)
             cpu[k] = min(cpu.get(k, float("inf")), time.process_time() - c0)
-            shipments[k] = len(res.data[0].columns["s_flow"])
+            shipments[k] = int(res.kpis["created"].iloc[0])
 
     benchmark.pedantic(one_round, rounds=ROUNDS, iterations=1)
     case = f"scaling with {sweep}"

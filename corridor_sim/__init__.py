@@ -21,6 +21,7 @@ from typing import Any
 
 from .calibration import calibration_report
 from .comparison import Comparison, compare, sweep
+from .engine.space import DeadlockError
 from .errors import CorridorSimError, NoRouteError, Problem, ScenarioError
 from .executors import ExecutorError
 from .experiment import PrecisionWarning, run
@@ -36,6 +37,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 __all__ = [
     "Comparison",
     "CorridorSimError",
+    "DeadlockError",
     "ExecutorError",
     "NoRouteError",
     "PrecisionWarning",
