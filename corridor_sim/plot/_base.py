@@ -31,6 +31,12 @@ _KPI_UNITS = {
     "fill_rate": "share of capacity", "spoiled_share": "share",
     "created": "shipments", "delivered": "shipments", "in_system": "shipments",
     "rejected": "shipments",
+    "hours": "h", "blocked_hours": "h", "wait_for_vehicle_hours": "h",
+    "queue_km": "km", "approach_km": "km",
+    "occupancy": "vehicles (TEU in yards)", "approach": "vehicles", "blocked": "vehicles",
+    "full_share": "share of time", "teu_days": "TEU-days",
+    "speed_kmh": "km/h", "cost_usd": "USD",
+    "teu_km_per_day": "TEU-km/day", "tonne_km_per_day": "t-km/day", "tonne_km_share": "share",
 }
 
 
