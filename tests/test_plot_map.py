@@ -110,10 +110,10 @@ def test_new_node_without_coordinates_is_labelled_and_approximate(baseline):
         "nodes.new_centre": {"kind": "dry_port", "lanes": {"general": 2},
                              "service_time": {"dist": "constant", "hours": 1.0}},
         "links": [*baseline.to_dict()["links"],
-                  {"from": "almaty", "to": "new_centre", "mode": "road",
+                  {"from": "almaty", "to": "new_centre", "mode": "road", "distance_km": 40,
                    "travel_time": {"dist": "constant", "hours": 1.0}},
                   {"from": "new_centre", "to": "nur_zholy_road", "mode": "road",
-                   "travel_time": {"dist": "constant", "hours": 1.0}}]})
+                   "distance_km": 300, "travel_time": {"dist": "constant", "hours": 1.0}}]})
     assert "new_centre" in approximate_nodes(sc)
     ax = plot.network(sc)
     assert "new_centre" in [t.get_text() for t in ax.texts]
