@@ -116,10 +116,12 @@ def test_to_dir_writes_the_reports(results, comparison, tmp_path):
     assert (out / "report.html").is_file() and (out / "throughput.png").is_file()
     out = comparison.to_dir(tmp_path / "cmp")
     names = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
-    assert names == ["comparison.csv", "differences.png", "kpis.csv", "lead_times.parquet",
-                     "report.html", "run.json", "scenario-4_lanes.yaml",
-                     "scenario-6_fast_lanes.yaml", "series.parquet", "settings_diff.csv",
-                     "throughput.png"]
+    expected = ["comparison.csv", "differences.png", "kpis.csv", "lead_times.parquet",
+                "report.html", "run.json", "scenario-4_lanes.yaml", "scenario-6_fast_lanes.yaml",
+                "series.parquet", "settings_diff.csv"]
+    if cs.plot.throughput_differs(comparison):  # drawn only where throughput differs
+        expected.append("throughput.png")
+    assert names == sorted(expected)
     loaded = cs.load_scenario(out / "scenario-6_fast_lanes.yaml")
     assert loaded.nodes["border"].lanes.general == 6
     assert not any(p.name.startswith(".") for p in tmp_path.iterdir())  # no temp folders
