@@ -100,10 +100,11 @@ def run_replication(task: tuple) -> ReplicationOutcome:
 
     scenario: Scenario = task[0]
     keep = bool(task[3]) if len(task) > 3 else False
-    outcome = reduce(simulate(scenario, task[1], task[2]), keep)
-    # The finished model (SimPy environment, stations, callbacks) is a web of reference
-    # cycles holding large arrays; Python's cyclic collector would free it only much later, so
-    # a worker running its next replication would carry both (about 130 MB for a year of the
-    # baseline). Collecting here costs about 0.1 s.
+    # A finished model (SimPy environment, stations, callbacks) is a web of reference cycles
+    # holding large arrays, which Python's cyclic collector would free only much later: a
+    # worker running its next replication would carry both (about 130 MB for a year of the
+    # baseline). Collecting before each replication frees the previous one; in a fresh process
+    # it costs almost nothing.
     gc.collect()
+    outcome = reduce(simulate(scenario, task[1], task[2]), keep)
     return outcome
