@@ -112,18 +112,25 @@ def write_run(results: Results, path: str | Path, *, plots: bool = True, report:
         meta = _meta(results) | {"kind": "run", "tables": {
             "replications": [d.replication for d in chosen], "format": table_format,
             "files": [f.name for f in files]}}
-        (tmp / "run.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
         (tmp / "scenario.yaml").write_text(to_yaml(results.scenario), encoding="utf-8")
-        if plots:
-            from . import plot
-
-            plot.save_run_plots(results, tmp)
-        if report:
-            from .report import run_report
-
-            (tmp / "report.html").write_text(run_report(results, plots=plots),
-                                             encoding="utf-8")
+        _finish(tmp, results, meta, plots, report)
     return Path(path)
+
+
+def _finish(folder: Path, subject: Results | Comparison, meta: dict[str, Any], plots: bool,
+            report: bool) -> None:
+    """Write ``run.json`` and, as asked, the plots and ``report.html`` of a run or comparison."""
+    is_run = isinstance(subject, Results)
+    (folder / "run.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    if plots:
+        from . import plot
+
+        (plot.save_run_plots if is_run else plot.save_comparison_plots)(subject, folder)
+    if report:
+        from .report import comparison_report, run_report
+
+        page = (run_report if is_run else comparison_report)(subject, plots=plots)
+        (folder / "report.html").write_text(page, encoding="utf-8")
 
 
 def _tables_to_write(results: Results, tables: str, table_format: str) -> list:
@@ -264,16 +271,7 @@ def write_comparison(comparison: Comparison, path: str | Path, *, plots: bool = 
         pd.concat(leads, ignore_index=True).to_parquet(tmp / "lead_times.parquet", index=False)
         meta = {"format": FORMAT_VERSION, "kind": "comparison", "scenarios": scenarios,
                 "sweep": comparison.points is not None}
-        (tmp / "run.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-        if plots:
-            from . import plot
-
-            plot.save_comparison_plots(comparison, tmp)
-        if report:
-            from .report import comparison_report
-
-            (tmp / "report.html").write_text(comparison_report(comparison, plots=plots),
-                                             encoding="utf-8")
+        _finish(tmp, comparison, meta, plots, report)
     return Path(path)
 
 
