@@ -121,6 +121,24 @@ def _harmonic(graph: nx.Graph, unknown: list[str], known: dict[str, tuple[float,
     return {n: (float(xy[i, 0]), float(xy[i, 1])) for n, i in index.items()}
 
 
+def _close_groups(xy: np.ndarray, gap: float) -> list[list[int]]:
+    """Groups of points joined by chains of neighbours closer than ``gap``.
+
+    Connected components (scipy) of the graph whose edges join points less than ``gap``
+    apart; groups are ordered by their first point, members ascending.
+    """
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial.distance import pdist, squareform
+
+    close = squareform(pdist(xy)) < gap if len(xy) > 1 else np.ones((len(xy), len(xy)), bool)
+    _, labels = connected_components(csr_matrix(close), directed=False)
+    groups: dict[int, list[int]] = {}
+    for i, label in enumerate(labels.tolist()):
+        groups.setdefault(label, []).append(i)
+    return list(groups.values())
+
+
 def _spread(pos: dict[str, tuple[float, float]], min_share: float = 0.04
             ) -> dict[str, tuple[float, float]]:
     """Spread clusters of nodes closer than ``min_share`` of the map's extent, keeping sides.
@@ -136,23 +154,8 @@ def _spread(pos: dict[str, tuple[float, float]], min_share: float = 0.04
         return dict(pos)
     span = float(max(np.ptp(xy[:, 0]), np.ptp(xy[:, 1]), 1e-9))
     gap = min_share * span
-    parent = list(range(len(names)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i in range(len(names)):
-        for j in range(i + 1, len(names)):
-            if np.hypot(*(xy[i] - xy[j])) < gap:
-                parent[root(j)] = root(i)
-    clusters: dict[int, list[int]] = {}
-    for i in range(len(names)):
-        clusters.setdefault(root(i), []).append(i)
     out = xy.copy()
-    for members in clusters.values():
+    for members in _close_groups(xy, gap):
         k = len(members)
         if k == 1:
             continue
@@ -385,22 +388,7 @@ def crowded_clusters(pos: dict[str, tuple[float, float]], share: float = 0.015,
         return []
     xy = np.array([pos[n] for n in names], dtype=float)
     span = float(max(np.ptp(xy[:, 0]), np.ptp(xy[:, 1]), 1e-9))
-    parent = list(range(len(names)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i in range(len(names)):
-        for j in range(i + 1, len(names)):
-            if np.hypot(*(xy[i] - xy[j])) < share * span:
-                parent[root(j)] = root(i)
-    groups: dict[int, list[int]] = {}
-    for i in range(len(names)):
-        groups.setdefault(root(i), []).append(i)
-    found = [g for g in groups.values() if len(g) >= min_nodes]
+    found = [g for g in _close_groups(xy, share * span) if len(g) >= min_nodes]
     found.sort(key=lambda g: (-len(g), float(np.ptp(xy[g], axis=0).max()), names[g[0]]))
     return [[names[i] for i in g] for g in found]
 
