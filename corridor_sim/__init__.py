@@ -19,6 +19,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from . import checks as _checks  # noqa: F401  (registers the network checks with the loader)
 from .calibration import calibration_report
 from .comparison import Comparison, compare, sweep
 from .engine.space import DeadlockError

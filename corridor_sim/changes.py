@@ -72,8 +72,8 @@ def what_changed(scenarios: Comparison | Mapping[str, Scenario]) -> Changes:
     >>> all("dostyk" in ch.routes[f]["base"] for f in ch.flows)
     True
     """
+    from .choice import assign
     from .comparison import Comparison, flatten, link_key
-    from .network import Network
 
     named = ({n: r.scenario for n, r in scenarios.results.items()}
              if isinstance(scenarios, Comparison) else dict(scenarios))
@@ -115,12 +115,18 @@ def what_changed(scenarios: Comparison | Mapping[str, Scenario]) -> Changes:
     routes: dict[str, dict[str, str]] = {}
     modes: dict[str, dict[str, tuple[str, ...]]] = {}
     demand: dict[str, dict[str, Any]] = {}
+    hops: dict[str, dict[str, list[tuple[str, str, str]]]] = {}
     for name, sc in named.items():
-        net = Network(sc)
-        for flow, raw in zip(sc.demand, dicts[name].get("demand", []), strict=False):
-            route = net.flow_route(flow)
-            routes.setdefault(flow.key, {})[name] = route.label if route else ""
-            modes.setdefault(flow.key, {})[name] = route.modes if route else ()
+        chosen = [fc.chosen for fc in assign(sc).flows]
+        for flow, raw, options in zip(sc.demand, dicts[name].get("demand", []), chosen,
+                                      strict=False):
+            routes.setdefault(flow.key, {})[name] = " | ".join(
+                o.label + (f" ({o.share:.0%})" if len(options) > 1 else "") for o in options)
+            modes.setdefault(flow.key, {})[name] = tuple(m for o in options
+                                                         for m in o.route.modes)
+            hops.setdefault(flow.key, {})[name] = [
+                h for o in options for h in zip(o.route.nodes, o.route.nodes[1:],
+                                                 o.route.modes, strict=False)]
             demand.setdefault(flow.key, {})[name] = flatten(raw)
     changed_links = set(links)
     flows = []
@@ -128,14 +134,12 @@ def what_changed(scenarios: Comparison | Mapping[str, Scenario]) -> Changes:
         hit = everything or len(per) < len(named) or len(set(per.values())) > 1
         hit = hit or len({str(v) for v in demand[key].values()}) > 1
         hit = hit or key.split(":", 1)[1].split("[")[0] in changed_com
-        for name, label in per.items():
+        for name in per:
             if hit:
                 break
-            path = label.split(">") if label else []
-            if any(n in nodes for n in path):
-                hit = True
-            for (u, v), mode in zip(zip(path, path[1:], strict=False), modes[key][name],
-                                    strict=False):
+            for u, v, mode in hops[key][name]:
+                if u in nodes or v in nodes:
+                    hit = True
                 if f"{u}>{v}:{mode}" in changed_links or f"{v}>{u}:{mode}" in changed_links:
                     hit = True
         if hit:

@@ -18,13 +18,16 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .choice import route_warnings
 from .errors import Problem
+from .loads import CalendarStats, FacilityLoads, facility_loads, stage_utilisations
+from .network import link_index
+from .scenario.loader import register_check
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -32,7 +35,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .scenario.schema import Link, Scenario
 
 __all__ = ["MAX_DEPARTURES", "MAX_EVENTS", "WARN_EVENTS", "Estimate", "ScenarioWarning",
-           "estimate", "estimate_problems", "result_warnings", "scenario_warnings", "warn"]
+           "estimate", "estimate_problems", "network_problems", "result_warnings",
+           "scenario_warnings", "warn"]
 
 MAX_DEPARTURES = 1_000_000
 """Most timetabled departures of one link in one replication."""
@@ -110,17 +114,15 @@ def estimate(scenario: Scenario) -> Estimate:
     -------
     Estimate
     """
-    from .network import Network
+    from .choice import assign
     from .scenario.schema import FACILITY_KINDS
 
-    net = Network(scenario)
     out = Estimate()
     for flow in scenario.demand:
-        n = flow.shipments_per_day * scenario.horizon_days
-        route = net.flow_route(flow)
-        stops = sum(scenario.nodes[v].kind in FACILITY_KINDS for v in route.nodes) if route else 0
-        out.shipments += n
-        out.visits += n * stops
+        out.shipments += flow.shipments_per_day * scenario.horizon_days
+    for f, route, share in assign(scenario).paths():
+        n = scenario.demand[f].shipments_per_day * scenario.horizon_days * share
+        out.visits += n * sum(scenario.nodes[v].kind in FACILITY_KINDS for v in route.nodes)
     for i, link in enumerate(scenario.links):
         d = _link_departures(link, scenario.horizon_hours)
         if d:
@@ -160,17 +162,34 @@ def estimate_problems(scenario: Scenario) -> list[Problem]:
     return problems
 
 
+def network_problems(scenario: Scenario) -> list[Problem]:
+    """The checks that need the network: routes, then the cost estimates.
+
+    Routes are checked by :func:`corridor_sim.choice.route_problems`; if they pass, the cost
+    estimates by :func:`estimate_problems`.
+
+    The scenario loader runs this after its own checks (it is registered with
+    :func:`corridor_sim.scenario.loader.register_check`), so ``validate`` rejects whatever
+    ``run`` would.
+
+    Parameters
+    ----------
+    scenario : Scenario
+
+    Returns
+    -------
+    list of Problem
+    """
+    from .choice import route_problems
+
+    problems = route_problems(scenario)
+    return problems or estimate_problems(scenario)
+
+
+register_check(network_problems)
+
+
 # --------------------------------------------------------------------------- up-front warnings
-
-
-@dataclass
-class _Load:
-    """Mean load of one facility stage: vehicles and the work they bring [h per day]."""
-
-    vehicles: float = 0.0
-    work_hours: float = 0.0
-    general_work_hours: float = 0.0
-    shipments: float = 0.0
 
 
 def scenario_warnings(scenario: Scenario) -> list[str]:
@@ -193,7 +212,7 @@ def scenario_warnings(scenario: Scenario) -> list[str]:
     """
     out: list[str] = []
     horizon = scenario.horizon_hours
-    stats = _CalendarStats(scenario)
+    stats = CalendarStats(scenario)
     for name, node in scenario.nodes.items():
         cal_name = getattr(node, "calendar", None)
         if cal_name is None:
@@ -213,6 +232,7 @@ def scenario_warnings(scenario: Scenario) -> list[str]:
                        f"(offset_hours = {dep.offset_hours:g}) is after the horizon; nothing "
                        "leaves by it")
     out += _load_warnings(scenario, stats)
+    out += route_warnings(scenario)
     est = estimate(scenario)
     if est.events > WARN_EVENTS:
         minutes = est.events / _EVENTS_PER_SECOND / 60.0
@@ -221,49 +241,6 @@ def scenario_warnings(scenario: Scenario) -> list[str]:
                    f"times {scenario.replications} replications); shorten horizon_days or "
                    "lower the demand for a quicker look")
     return out
-
-
-class _CalendarStats:
-    """Open time of each calendar over a year from the start (or the horizon, if longer).
-
-    Gives the share of the time open, the share of days with any opening, and openings a day.
-    """
-
-    def __init__(self, scenario: Scenario) -> None:
-        self.scenario = scenario
-        self._cache: dict[str, tuple[float, float, float]] = {}
-
-    def __call__(self, name: str) -> tuple[float, float, float]:
-        if name not in self._cache:
-            from .engine.calendar import OperatingCalendar
-
-            sc = self.scenario
-            span = max(sc.horizon_hours, 365 * 24.0)
-            cal = OperatingCalendar(sc.calendars[name], sc.start_utc, span)
-            share = cal.open_hours(0.0, span) / span
-            days = int(math.ceil(span / 24.0))
-            open_days = sum(cal.open_hours(24.0 * d, min(24.0 * (d + 1), span)) > 0
-                            for d in range(days)) / max(days, 1)
-            starts = 0 if cal.always_open else int(((cal.starts < span) & (cal.ends > 0)).sum())
-            self._cache[name] = (share, open_days, starts / (span / 24.0))
-        return self._cache[name]
-
-    def open_in_horizon(self, name: str) -> bool:
-        """Whether the calendar opens at all within the scenario's horizon."""
-        from .engine.calendar import OperatingCalendar
-
-        sc = self.scenario
-        cal = OperatingCalendar(sc.calendars[name], sc.start_utc, sc.horizon_hours)
-        return cal.open_hours(0.0, sc.horizon_hours) > 0
-
-
-def _limit(value: object) -> float | None:
-    """A daily limit as one number: the int, or the largest step of a dated schedule."""
-    if value is None:
-        return None
-    if isinstance(value, int):
-        return float(value)
-    return float(max(step.per_day for step in value))
 
 
 def _shift_warnings(scenario: Scenario) -> list[str]:
@@ -281,116 +258,17 @@ def _shift_warnings(scenario: Scenario) -> list[str]:
     return out
 
 
-def _vehicles(link: Link | None, shipments: float, units: float, con: object = None) -> float:
-    """Mean vehicles per day that carry ``shipments`` (``units``) per day over a link."""
-    if con is not None:  # a consolidator's block trains
-        cap, wait = con.train_capacity_teu, con.max_wait_hours
-        full = units / cap
-        return max(full, min(shipments, 24.0 / wait)) if wait else full
-    if link is None or link.capacity is None:
-        return shipments  # each shipment its own vehicle (truck)
-    full = units / link.capacity
-    if link.dispatch == "when_full":
-        v = max(full, min(shipments, 24.0 / link.max_wait_hours)) if link.max_wait_hours else full
-    else:
-        d = link.departures.per_day
-        v = max(full, d * (1.0 - math.exp(-shipments / d))) if d > 0 else 0.0
-    if link.max_vehicles_per_day is not None:
-        v = min(v, float(link.max_vehicles_per_day))
-    return v
+def _load_warnings(scenario: Scenario, stats: CalendarStats) -> list[str]:
+    from .choice import assign
 
-
-def _load_warnings(scenario: Scenario, stats: _CalendarStats) -> list[str]:
-    from .network import Network
-    from .scenario.schema import FACILITY_KINDS
-
-    net = Network(scenario)
-    # Per directed link / consolidating node: shipments and units per day, by flow.
-    groups: dict[tuple, list[tuple[int, float, float]]] = defaultdict(list)
-    routes = {}
-    for f, flow in enumerate(scenario.demand):
-        route = net.flow_route(flow)
-        if route is None:
-            continue
-        routes[f] = route
-        s, u = flow.shipments_per_day, flow.shipments_per_day * flow.units_per_shipment
-        group: tuple = ("own", f)
-        hops = list(zip(route.nodes, route.nodes[1:], route.modes, strict=False))
-        for k, (a, b, mode) in enumerate(hops):
-            link = net.graph[a][b][mode]["link"]
-            if link.capacity is not None:
-                group = ("link", a, b, mode)
-            elif mode == "road":
-                group = ("own", f)  # trucks: one shipment each
-            con = getattr(scenario.nodes[a], "consolidation", None)
-            if k > 0 and con is not None and con.enabled:
-                group = ("con", a, b, mode)
-            groups[group].append((f, s, u))
-            routes[(f, b)] = group
+    paths = assign(scenario).paths()
+    loads = facility_loads(scenario, paths)
+    index = link_index(scenario)
     out: list[str] = []
-    group_vehicles: dict[tuple, float] = {}
-    for key, members in groups.items():
-        if key[0] in ("link", "con"):
-            s = sum(m[1] for m in members)
-            u = sum(m[2] for m in members)
-            _, a, b, mode = key
-            link = net.graph[a][b][mode]["link"]
-            con = scenario.nodes[a].consolidation if key[0] == "con" else None
-            group_vehicles[key] = _vehicles(None if con else link, s, u, con)
-            if key[0] == "link" and link.capacity is not None:
-                out += _link_warning(scenario, link, a, b, u)
-    clear: dict[tuple[str, str], _Load] = defaultdict(_Load)  # (node, own direction or "")
-    stages: dict[str, _Load] = defaultdict(_Load)
-    regauge: dict[str, _Load] = defaultdict(_Load)
-    for f, flow in enumerate(scenario.demand):
-        if f not in routes:
-            continue
-        route = routes[f]
-        com = scenario.commodities[flow.commodity]
-        s, u = flow.shipments_per_day, flow.shipments_per_day * flow.units_per_shipment
-        precleared = False
-        for k, b in enumerate(route.nodes[1:], 1):
-            node = scenario.nodes[b]
-            if node.kind not in FACILITY_KINDS:
-                continue
-            group = routes[(f, b)]
-            if group[0] == "own":
-                v = s
-            else:
-                members = groups[group]
-                total = sum(m[2] for m in members) or 1.0
-                v = group_vehicles[group] * u / total
-            per_vehicle = 0.0
-            st = node.service_time
-            pre = getattr(node, "precleared_service_time", None)
-            if precleared and pre is not None:
-                st = pre
-            if st is not None:
-                per_vehicle += st.mean
-            if node.inspection is not None:
-                per_vehicle += node.inspection.probability * node.inspection.time.mean
-            ins = com.inspection
-            if ins is not None and (ins.at is None and node.kind == "checkpoint"
-                                    or ins.at is not None and b in ins.at):
-                per_vehicle += ins.probability * ins.time.mean
-            a, mode = route.nodes[k - 1], route.modes[k - 1]
-            d = (node.directions or {}).get(a)
-            load = clear[(b, a if d is not None and d.pool == "own" else "")]
-            load.vehicles += v
-            load.shipments += s
-            load.work_hours += v * per_vehicle
-            if not com.green_corridor:
-                load.general_work_hours += v * per_vehicle
-            stages[b].vehicles += v
-            stages[b].shipments += s
-            if net.graph[a][b][mode]["link"].break_of_gauge:
-                regauge[b].vehicles += v
-                regauge[b].shipments += s
-            if node.kind == "dry_port":
-                precleared = True
-    for name, load in stages.items():
-        pools = {pool: ld for (n, pool), ld in clear.items() if n == name}
-        out += _stage_warnings(scenario, name, pools, load, regauge.get(name), stats)
+    for (a, b, mode), units in loads.link_units.items():
+        out += _link_warning(scenario, index[(a, b, mode)], a, b, units)
+    for name in loads.stages:
+        out += _stage_warnings(scenario, name, loads, stats)
     return out
 
 
@@ -411,75 +289,21 @@ def _link_warning(scenario: Scenario, link: Link, a: str, b: str, units: float) 
             f"(utilisation {units / capacity:.2f}); the backlog grows without bound"]
 
 
-def _stage_warnings(scenario: Scenario, name: str, pools: dict[str, _Load], load: _Load,
-                    regauge: _Load | None, stats: _CalendarStats) -> list[str]:
-    """Utilisation of each stage of a facility from its mean load; a warning at ≥ 1.
-
-    Clearance is judged per pool of lanes: the node's shared lanes, and the lanes of each
-    direction that has its own (``directions: {from_node: {pool: own, …}}``), each with its
-    calendar and daily limit. A server busy at closing time finishes its vehicle, so each
-    opening window of the calendar adds about one mean service time of work per server to
-    the open hours.
-    """
-    node = scenario.nodes[name]
-    rhos: list[tuple[str, float, float]] = []  # (what, utilisation, vehicles a day)
-    share, days_open, windows = stats(node.calendar)
-
-    def rho(servers: int, vehicles: float, per_vehicle: float,
-            cal: tuple[float, float, float] = (share, days_open, windows)) -> float:
-        if cal[0] <= 0:
-            return 0.0  # never open: warned on its own
-        if servers <= 0:
-            return math.inf
-        return vehicles * per_vehicle / (servers * (24.0 * cal[0] + cal[2] * per_vehicle))
-
-    for pool, ld in pools.items():
-        d = (node.directions or {}).get(pool) if pool else None
-        lanes = d.lanes if d is not None else node.lanes
-        cal = stats(d.calendar or node.calendar) if d is not None else (share, days_open,
-                                                                         windows)
-        what = f"lanes of the direction from {pool}" if pool else "lanes"
-        quota = _limit(d.max_vehicles_per_day) if d is not None else None
-        if quota is None:
-            quota = _limit(node.max_vehicles_per_day)
-        if node.service_time is None or ld.vehicles <= 0 or not node.directions and \
-                lanes.general + lanes.green == 0:  # no lanes at all: warned on its own
-            continue
-        per = ld.work_hours / ld.vehicles
-        servers = lanes.general + lanes.green
-        rhos.append((f"{what} ({servers})", rho(servers, ld.vehicles, per, cal), ld.vehicles))
-        if ld.general_work_hours:
-            rhos.append((f"general {what} ({lanes.general})",
-                         rho(lanes.general, ld.general_work_hours / per, per, cal),
-                         ld.general_work_hours / per))
-        if quota is not None and cal[1] > 0:
-            rhos.append((f"daily limit of {what} ({quota:g} vehicles)",
-                         ld.vehicles / (quota * cal[1]), ld.vehicles))
-    if node.handling is not None and load.vehicles > 0:
-        per = node.handling.hours(max(1, round(load.shipments / load.vehicles)))
-        rhos.append((f"handling tracks ({node.handling.tracks})",
-                     rho(node.handling.tracks, load.vehicles, per), load.vehicles))
-    trans = getattr(node, "transshipment", None)
-    if trans is not None and regauge is not None and regauge.vehicles > 0:
-        per = trans.hours(max(1, round(regauge.shipments / regauge.vehicles)))
-        rhos.append((f"transshipment tracks ({trans.tracks})",
-                     rho(trans.tracks, regauge.vehicles, per), regauge.vehicles))
-    transload = getattr(node, "transload", None)
-    if transload is not None and transload.bays is not None:
-        rhos.append((f"trans-loading bays ({transload.bays})",
-                     rho(transload.bays, load.vehicles, transload.time.mean), load.vehicles))
-    out = []
-    worst = max(rhos, key=lambda r: r[1], default=None)
-    if worst is not None and worst[1] >= 1.0:
-        if math.isinf(worst[1]):
-            out.append(f"{name}: no {worst[0].split(' (')[0]} for the demand routed through "
-                       f"it ({worst[2]:,.1f} vehicles/day); nothing can be cleared there")
-        else:
-            out.append(f"{name}: overloaded — {worst[0]} at utilisation {worst[1]:.2f} from "
-                       f"the mean demand routed through it ({worst[2]:,.1f} vehicles/day, "
-                       f"open {share:.0%} of the time over a year); the queue grows without "
-                       "bound and most KPIs describe a backlog, not a steady state")
-    return out
+def _stage_warnings(scenario: Scenario, name: str, loads: FacilityLoads,
+                    stats: CalendarStats) -> list[str]:
+    """A warning when a stage of a facility is loaded at or beyond its capacity."""
+    share = stats(scenario.nodes[name].calendar)[0]
+    worst = max(stage_utilisations(scenario, name, loads, stats), key=lambda s: s.rho,
+                default=None)
+    if worst is None or worst.rho < 1.0:
+        return []
+    if math.isinf(worst.rho):
+        return [f"{name}: no {worst.what.split(' (')[0]} for the demand routed through "
+                f"it ({worst.vehicles:,.1f} vehicles/day); nothing can be cleared there"]
+    return [f"{name}: overloaded — {worst.what} at utilisation {worst.rho:.2f} from "
+            f"the mean demand routed through it ({worst.vehicles:,.1f} vehicles/day, "
+            f"open {share:.0%} of the time over a year); the queue grows without "
+            "bound and most KPIs describe a backlog, not a steady state"]
 
 
 # --------------------------------------------------------------------------- after a run
@@ -503,17 +327,15 @@ def result_warnings(kpis: pd.DataFrame, scenario: Scenario) -> list[str]:
         censored because more than half the shipments created are still in the system at the
         end (the KPIs then average only the fast ones that got through).
     """
-    from .network import Network
+    from .choice import assign
 
-    net = Network(scenario)
+    assignment = assign(scenario)
     out = []
-    for flow in scenario.demand:
+    for flow, fc in zip(scenario.demand, assignment.flows, strict=True):
         col = f"{flow.key}.lead_time_hours.mean"
         if col not in kpis.columns or not kpis[col].isna().all() or flow.shipments_per_day <= 0:
             continue
-        route = net.flow_route(flow)
-        barred = scenario.commodities[flow.commodity].barred_at
-        if route is not None and set(route.nodes) & set(barred):
+        if fc.chosen and all(o.barred for o in fc.chosen):
             continue  # turned back by a trade barrier, as the scenario says (``rejected``)
         out.append(f"flow {flow.key}: nothing delivered after the warm-up in any replication; "
                    "its lead-time KPIs are empty (NaN)")

@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .records import DELIVERED, REJECTED, ReplicationData
+from .records import DELIVERED, REJECTED, ReplicationData, flow_rows
 
 if TYPE_CHECKING:
     from .network import Route
     from .scenario.schema import Scenario
 
-__all__ = ["COST_PARTS", "cost_inputs", "cost_kpis"]
+__all__ = ["route_money_per_unit", "COST_PARTS", "cost_inputs", "cost_kpis"]
 
 COST_PARTS = ("transport", "handling", "border", "storage", "time", "spoilage")
 """The parts a shipment's cost is split into, in this order; their sum is ``total``."""
@@ -113,6 +113,29 @@ def _flow_inputs(scenario: Scenario, flow: Any, route: Route, stations: list[str
             "nodes": list(route.nodes), "modes": list(route.modes)}
 
 
+def route_money_per_unit(scenario: Scenario, flow: Any, route: Route) -> float:
+    """Expected money to carry one unit of a flow along a route [USD per unit].
+
+    Link tariffs and per-tonne-km rates, trip costs (a truck's whole trip falls on its
+    shipment; a train's or flight's on a full load), handling and border fees of the nodes:
+    the same rates as the cost KPIs, without the waits and storage a run measures.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    flow : Demand
+    route : Route
+
+    Returns
+    -------
+    float
+    """
+    f = _flow_inputs(scenario, flow, route, [])
+    per_shipment = f["trip_per_shipment"] + f["border_per_shipment"]
+    return (f["transport_per_unit"] + f["trip_fallback_per_unit"] + f["handling_per_unit"]
+            + per_shipment / flow.units_per_shipment)
+
+
 def _fixed_annual(scenario: Scenario) -> dict[str, dict[str, float]]:
     """Per facility with costs: annual centre cost, lane and place costs, rate per open hour."""
     out = {}
@@ -136,15 +159,16 @@ def _fixed_annual(scenario: Scenario) -> dict[str, dict[str, float]]:
     return out
 
 
-def cost_inputs(scenario: Scenario, routes: list[Route], stations: list[str]
+def cost_inputs(scenario: Scenario, rows: list[tuple[Any, Route]], stations: list[str]
                 ) -> dict[str, Any]:
     """The scenario's money and carbon inputs as plain numbers per flow and node.
 
     Parameters
     ----------
     scenario : Scenario
-    routes : list of Route
-        The route of each demand flow, in the order of ``scenario.demand``.
+    rows : list of (Demand, Route)
+        The demand flow and route of each row of the replication's flows table (a flow split
+        over several routes has a row for each).
     stations : list of str
         Station names of the replication (a timetabled or when-full link's service is named
         ``from>to:mode``), to find the departures whose trip cost loads share.
@@ -162,8 +186,7 @@ def cost_inputs(scenario: Scenario, routes: list[Route], stations: list[str]
     money, carbon = uses_money(scenario), uses_carbon(scenario)
     if not (money or carbon):
         return {}
-    flows = [_flow_inputs(scenario, f, r, stations)
-             for f, r in zip(scenario.demand, routes, strict=True)]
+    flows = [_flow_inputs(scenario, f, r, stations) for f, r in rows]
     storage, fees = {}, {}
     for name, node in scenario.nodes.items():
         costs = getattr(node, "costs", None)
@@ -316,9 +339,9 @@ def cost_kpis(data: ReplicationData, sh: dict[str, np.ndarray], out: dict[str, f
             for part in (*COST_PARTS, "total"):
                 out[f"{com}.cost_per_{unit}_usd.{part}"] = _ratio(parts[part][sel].sum(),
                                                                  units[sel].sum())
-        for f, key in enumerate(data.flows["key"]):
-            sel = done & (flow == f)
-            out[f"{key}.cost_per_{data.flows['unit'][f]}_usd.total"] = _ratio(
+        for key, rows in flow_rows(data.flows).items():
+            sel = done & np.isin(flow, rows)
+            out[f"{key}.cost_per_{data.flows['unit'][rows[0]]}_usd.total"] = _ratio(
                 parts["total"][sel].sum(), units[sel].sum())
         variable = 0.0
         for part in COST_PARTS:
@@ -349,9 +372,9 @@ def cost_kpis(data: ReplicationData, sh: dict[str, np.ndarray], out: dict[str, f
                                   strict=True)).items():
             sel = done & (flow_com == com)
             out[f"{com}.co2e_kg_per_{unit}"] = _ratio(co2[sel].sum(), units[sel].sum())
-        for f, key in enumerate(data.flows["key"]):
-            sel = done & (flow == f)
-            out[f"{key}.co2e_kg_per_{data.flows['unit'][f]}"] = _ratio(co2[sel].sum(),
+        for key, rows in flow_rows(data.flows).items():
+            sel = done & np.isin(flow, rows)
+            out[f"{key}.co2e_kg_per_{data.flows['unit'][rows[0]]}"] = _ratio(co2[sel].sum(),
                                                                         units[sel].sum())
     _distance_kpis(data, sh, inputs, parts, counted, out)
     _reliability_kpis(data, sh, inputs, out)
@@ -427,9 +450,9 @@ def _reliability_kpis(data: ReplicationData, sh: dict[str, np.ndarray], inputs: 
         if (judged & sel).any():
             out[f"{com}.on_time_share"] = share(sel)
         out[f"{com}.buffer_index"] = buffer(sel)
-    for f, key in enumerate(data.flows["key"]):
-        sel = flow == f
-        if not np.isnan(inputs["flows"][f]["due_hours"]):
+    for key, rows in flow_rows(data.flows).items():
+        sel = np.isin(flow, rows)
+        if not np.isnan(inputs["flows"][rows[0]]["due_hours"]):
             out[f"{key}.on_time_share"] = share(sel)
         out[f"{key}.buffer_index"] = buffer(sel)
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from .costs import cost_kpis
-from .records import DELIVERED, IN_SYSTEM, REJECTED, ReplicationData
+from .records import DELIVERED, IN_SYSTEM, REJECTED, ReplicationData, flow_rows
 
 __all__ = ["queue_profile", "replication_kpis", "shipment_arrays", "step_stats"]
 
@@ -209,8 +209,9 @@ def _previous_nodes(data: ReplicationData) -> np.ndarray:
     """For each visit, the index of the node its shipment came from on its route (-1: none)."""
     n_nodes = len(data.nodes)
     where = {n: i for i, n in enumerate(data.nodes)}
-    table = np.full((max(len(data.flows["route"]), 1), n_nodes), -1, dtype=np.int64)
-    for f, route in enumerate(data.flows["route"]):
+    paths = data.flows.get("path", data.flows["route"])
+    table = np.full((max(len(paths), 1), n_nodes), -1, dtype=np.int64)
+    for f, route in enumerate(paths):
         names = route.split(">")
         for a, b in zip(names, names[1:], strict=False):
             table[f, where[b]] = where[a]
@@ -332,6 +333,18 @@ def _vehicle_wait_kpis(data: ReplicationData, station: int, name: str,
                                                  if waits.size else np.nan)
 
 
+def _route_share_kpis(data: ReplicationData, key: str, rows: list[int], flow: np.ndarray,
+                      out: dict[str, float]) -> None:
+    """Add ``FLOW.route_share[ROUTE]`` for each route of a split flow.
+
+    The share counts the flow's shipments created after the warm-up.
+    """
+    n = flow.size
+    for row in rows:
+        label = data.flows["route"][row]
+        out[f"{key}.route_share[{label}]"] = float((flow == row).sum()) / n if n else np.nan
+
+
 def replication_kpis(data: ReplicationData) -> dict[str, float]:
     """All KPIs of one replication.
 
@@ -372,9 +385,12 @@ def replication_kpis(data: ReplicationData) -> dict[str, float]:
         out[f"{com}.delivered_units_per_day"] = float(sh["units"][arrived].sum()) / (
             (data.horizon_hours - lo) / 24.0)
     nodes = set(data.stations["node"]) | set(np.unique(data.columns["v_node"]).tolist())
-    for f, key in enumerate(data.flows["key"]):
-        vals = sh["lead"][done & (sh["flow"] == f)]
+    for key, rows in flow_rows(data.flows).items():
+        mine = np.isin(sh["flow"], rows)
+        vals = sh["lead"][done & mine]
         out[f"{key}.lead_time_hours.mean"] = float(vals.mean()) if vals.size else np.nan
+        if len(rows) > 1:
+            _route_share_kpis(data, key, rows, sh["flow"][late & mine], out)
     for node in sorted(nodes - {-1}):
         _node_kpis(data, node, data.nodes[node], out, sh["units"], sh["teu"])
         metres = data.road_m_per_vehicle.get(node)

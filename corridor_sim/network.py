@@ -11,10 +11,10 @@ from dataclasses import dataclass
 import networkx as nx
 
 from .errors import Problem
-from .scenario.schema import FACILITY_KINDS, Demand, Scenario
+from .scenario.schema import FACILITY_KINDS, Demand, Link, Scenario
 
-__all__ = ["Network", "Route", "allowed_modes", "build_graph", "direction_problems",
-           "route_problems", "space_problems"]
+__all__ = ["Network", "Route", "allowed_modes", "build_graph", "capacity_problems",
+           "direction_problems", "link_index", "space_problems"]
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,28 @@ def build_graph(scenario: Scenario) -> nx.MultiDiGraph:
             graph.add_edge(link.to, link.from_, key=link.mode, link=link, hours=hours,
                            cost=link.cost_per_unit)
     return graph
+
+
+def link_index(scenario: Scenario) -> dict[tuple[str, str, str], Link]:
+    """Every directed hop of the scenario's links: ``(from, to, mode)`` → its link.
+
+    A two-way link appears under both directions; where two links share a hop, the first
+    in ``links`` is used.
+
+    Parameters
+    ----------
+    scenario : Scenario
+
+    Returns
+    -------
+    dict
+    """
+    out: dict[tuple[str, str, str], Link] = {}
+    for link in scenario.links:
+        out.setdefault((link.from_, link.to, link.mode), link)
+        if link.bidirectional:
+            out.setdefault((link.to, link.from_, link.mode), link)
+    return out
 
 
 def allowed_modes(scenario: Scenario, flow: Demand) -> frozenset[str]:
@@ -200,34 +222,6 @@ class Network:
                           com.value_of_time_per_hour)
 
 
-def route_problems(scenario: Scenario) -> list[Problem]:
-    """One problem for every demand flow that has no route by its allowed modes.
-
-    Parameters
-    ----------
-    scenario : Scenario
-
-    Returns
-    -------
-    list of Problem
-    """
-    net = Network(scenario)
-    problems = []
-    for i, flow in enumerate(scenario.demand):
-        route = net.flow_route(flow)
-        if route is None:
-            modes = "/".join(sorted(allowed_modes(scenario, flow))) or "no mode"
-            problems.append(Problem(f"demand[{i}]", f"no route from {flow.origin!r} to "
-                                    f"{flow.destination!r} by {modes} for commodity "
-                                    f"{flow.commodity!r}"))
-            continue
-        problems += _capacity_problems(scenario, net, route, flow, f"demand[{i}]")
-    problems += direction_problems(scenario, net)
-    if not problems and any(link.space is not None for link in scenario.links):
-        problems += space_problems(scenario, net)
-    return problems
-
-
 def direction_problems(scenario: Scenario, net: Network | None = None) -> list[Problem]:
     """Directions named after nodes that no link leads from, and unknown calendars.
 
@@ -299,7 +293,8 @@ def _held_at_exit(node, came_from: str | None = None) -> list[str]:
     return held
 
 
-def space_problems(scenario: Scenario, net: Network | None = None) -> list[Problem]:
+def space_problems(scenario: Scenario, routes: list[Route], net: Network | None = None
+                   ) -> list[Problem]:
     """Finite link spaces that can deadlock: a cycle of servers waiting for each other.
 
     A served vehicle keeps its server while the link ahead is full (blocking after service);
@@ -312,6 +307,8 @@ def space_problems(scenario: Scenario, net: Network | None = None) -> list[Probl
     Parameters
     ----------
     scenario : Scenario
+    routes : list of Route
+        Every route a flow takes.
     net : Network, optional
         The scenario's network (built if not given).
 
@@ -327,10 +324,7 @@ def space_problems(scenario: Scenario, net: Network | None = None) -> list[Probl
             if link.bidirectional:
                 index.setdefault((link.to, link.from_, link.mode), i)
     wait_for = nx.DiGraph()
-    for flow in scenario.demand:
-        route = net.flow_route(flow)
-        if route is None:
-            continue
+    for route in routes:
         for j, (u, v, mode) in enumerate(zip(route.nodes, route.nodes[1:], route.modes,
                                              strict=False)):
             if (u, v, mode) not in index:
@@ -362,9 +356,24 @@ def space_problems(scenario: Scenario, net: Network | None = None) -> list[Probl
     return problems
 
 
-def _capacity_problems(scenario: Scenario, net: Network, route: Route, flow: Demand,
-                       path: str) -> list[Problem]:
-    """Loads that no vehicle on their route could ever carry."""
+def capacity_problems(scenario: Scenario, net: Network, route: Route, flow: Demand,
+                      path: str) -> list[Problem]:
+    """Loads that no vehicle on their route could ever carry.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    net : Network
+    route : Route
+        A route the flow takes.
+    flow : Demand
+    path : str
+        Key path of the flow, for the problems.
+
+    Returns
+    -------
+    list of Problem
+    """
     unit = scenario.commodities[flow.commodity].unit
     problems = []
     for u, v, mode in zip(route.nodes, route.nodes[1:], route.modes, strict=False):

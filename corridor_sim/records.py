@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["DELIVERED", "IN_SYSTEM", "REJECTED", "ReplicationData"]
+__all__ = ["DELIVERED", "IN_SYSTEM", "REJECTED", "ReplicationData", "flow_rows"]
 
 IN_SYSTEM, DELIVERED, REJECTED = 0, 1, 2
 """Shipment status codes."""
@@ -33,8 +33,12 @@ class ReplicationData:
     nodes : list of str
         Node names; node indices in the columns refer to this list.
     flows : dict of str to list
-        One entry per demand flow: ``origin``, ``destination``, ``commodity``, ``units``,
-        ``unit``, ``route``, ``green``, ``shelf_life_hours``.
+        One entry per route of a demand flow (a flow split over several routes has one row
+        for each; shipments refer to rows): ``key``, ``origin``, ``destination``,
+        ``commodity``, ``units``, ``unit``, ``route`` (its label), ``green``,
+        ``shelf_life_hours``, ``flow`` (index in the scenario's demand), ``share`` (the
+        share of the flow planned on this route) and ``path`` (its node names joined by
+        ``>``).
     stations : dict of str to list
         One entry per server group: ``node`` (index), ``role``, ``servers``, ``open_hours``
         (open server-window hours within [warm-up, horizon], per server).
@@ -70,3 +74,21 @@ class ReplicationData:
     crossings: list[tuple[int, int]] = field(default_factory=list)
     road_m_per_vehicle: dict[int, float] = field(default_factory=dict)
     costs: dict = field(default_factory=dict)
+
+
+def flow_rows(flows: dict[str, list]) -> dict[str, list[int]]:
+    """Rows of a replication's flows table by flow key, in order of first appearance.
+
+    Parameters
+    ----------
+    flows : dict of str to list
+        :attr:`ReplicationData.flows`.
+
+    Returns
+    -------
+    dict of str to list of int
+    """
+    out: dict[str, list[int]] = {}
+    for row, key in enumerate(flows["key"]):
+        out.setdefault(key, []).append(row)
+    return out

@@ -168,11 +168,11 @@ def changed_flows(baseline: Scenario, others: Iterable[Scenario]) -> list[str]:
         Flow keys (``origin>destination:commodity``) in the baseline's demand order; flows
         only the others have are added at the end.
     """
-    from .network import Network
+    from .choice import assign
 
     def routes(sc: Scenario) -> dict[str, Any]:
-        net = Network(sc)
-        return {f.key: (net.flow_route(f), f) for f in sc.demand}
+        return {f.key: (fc.chosen or None, f) for f, fc in zip(sc.demand, assign(sc).flows,
+                                                               strict=True)}
 
     base_routes, base_set = routes(baseline), _settings(baseline)
     changed: dict[str, None] = {}
@@ -183,13 +183,14 @@ def changed_flows(baseline: Scenario, others: Iterable[Scenario]) -> list[str]:
             if a is None or b is None or a[0] is None or b[0] is None:
                 changed[key] = None
                 continue
-            (ra, fa), (rb, fb) = a, b
-            if (ra.nodes, ra.modes) != (rb.nodes, rb.modes) or fa != fb or \
+            (oa, fa), (ob, fb) = a, b
+            if [(o.route.nodes, o.route.modes, o.share) for o in oa] != \
+                    [(o.route.nodes, o.route.modes, o.share) for o in ob] or fa != fb or \
                     base_set["commodities"].get(fa.commodity) != \
                     other_set["commodities"].get(fb.commodity):
                 changed[key] = None
                 continue
-            for r in (ra, rb):
+            for r in [o.route for o in (*oa, *ob)]:
                 nodes_differ = any(_node_settings(base_set, n) != _node_settings(other_set, n)
                                    for n in r.nodes)
                 links_differ = any(base_set["links"].get(e) != other_set["links"].get(e)

@@ -119,15 +119,12 @@ def _fill_days(scenario: Scenario) -> dict[str, float]:
     Travel and the expected wait for a departure on each link, plus the mean service at the
     nodes passed before (the routing estimate of :class:`corridor_sim.network.Network`).
     """
+    from .choice import assign
     from .network import Network
 
-    net = Network(scenario)
-    g = net.graph
+    g = Network(scenario).graph
     out: dict[str, float] = {}
-    for flow in scenario.demand:
-        route = net.flow_route(flow)
-        if route is None:
-            continue
+    for route in (p[1] for p in assign(scenario).paths()):
         hours = 0.0
         for a, b, mode in zip(route.nodes, route.nodes[1:], route.modes, strict=False):
             hours += g[a][b][mode]["hours"]

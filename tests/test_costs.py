@@ -263,6 +263,6 @@ def test_capacity_cost_counts_a_direction_s_own_lanes_and_space() -> None:
         costs={"lane_usd_per_year": 1000.0, "space_usd_per_place_year": 10.0})
     sc = scenario_from_dict(dict(SCENARIO, nodes=nodes))
     net = Network(sc)
-    fixed = cost_inputs(sc, [net.flow_route(f) for f in sc.demand], [])["fixed"]
+    fixed = cost_inputs(sc, [(f, net.flow_route(f)) for f in sc.demand], [])["fixed"]
     assert fixed["side_a"] == {"centre": 0.0, "capacity": 1000.0 * 65 + 10.0 * 40,
                                "opening_per_hour": 0.0}

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import simpy
 
+from ..choice import assign
 from ..costs import cost_inputs
 from ..network import Network, Route
 from ..scenario.schema import (
@@ -154,9 +155,12 @@ class CorridorModel:
         self.flow_steps: list[tuple] = []
         self.flows: dict[str, list] = {k: [] for k in (
             "key", "origin", "destination", "commodity", "units", "unit", "route", "green",
-            "shelf_life_hours")}
-        for flow in scenario.demand:
-            self._add_flow(flow)
+            "shelf_life_hours", "flow", "share", "path")}
+        self._row_routes: list[Route] = []
+        self._rows: list[np.ndarray] = []  # per demand flow: the flows row of each shipment
+        self.assignment = assign(scenario)
+        for f, flow in enumerate(scenario.demand):
+            self._add_flow(f, flow)
         if self._space_objs:
             self._wire_spaces()
         self._allocate()
@@ -595,23 +599,40 @@ class CorridorModel:
             self._entries[key] = _FromNode(fac, self.node_index[came_from])
         return self._entries[key]
 
-    def _add_flow(self, flow: Demand) -> None:
+    def _add_flow(self, f: int, flow: Demand) -> None:
+        """Add a demand flow: one row of ``flows`` per route it takes, and its arrivals.
+
+        A flow split over several routes draws each shipment's route from its own
+        ``choice:KEY`` stream, so its demand and every service stream stay as they are.
+        """
         sc = self.scenario
-        route = self.network.flow_route(flow)
-        assert route is not None, "routes are checked when the scenario is validated"
+        options = self.assignment.flows[f].chosen
+        assert options, "routes are checked when the scenario is validated"
         com = sc.commodities[flow.commodity]
-        self._flow_units.append(flow.units_per_shipment)
-        self._flow_teu.append(com.unit == "teu")
-        self.flow_steps.append(self._steps(route, flow.commodity))
-        for key, value in (("key", flow.key), ("origin", flow.origin),
-                           ("destination", flow.destination),
-                           ("commodity", flow.commodity), ("units", flow.units_per_shipment),
-                           ("unit", com.unit), ("route", route.label),
-                           ("green", com.green_corridor),
-                           ("shelf_life_hours", com.shelf_life_hours or float("nan"))):
-            self.flows[key].append(value)
-        self._times.append(arrival_times(flow, self._rng(f"demand:{flow.key}"), sc.start_utc,
-                                         sc.horizon_hours))
+        first_row = len(self._row_routes)
+        for option in options:
+            self._flow_units.append(flow.units_per_shipment)
+            self._flow_teu.append(com.unit == "teu")
+            self.flow_steps.append(self._steps(option.route, flow.commodity))
+            self._row_routes.append(option.route)
+            for key, value in (("key", flow.key), ("origin", flow.origin),
+                               ("destination", flow.destination),
+                               ("commodity", flow.commodity), ("units", flow.units_per_shipment),
+                               ("unit", com.unit), ("route", option.label),
+                               ("green", com.green_corridor),
+                               ("shelf_life_hours", com.shelf_life_hours or float("nan")),
+                               ("flow", f), ("share", option.share),
+                               ("path", option.route.label)):
+                self.flows[key].append(value)
+        times = arrival_times(flow, self._rng(f"demand:{flow.key}"), sc.start_utc,
+                              sc.horizon_hours)
+        self._times.append(times)
+        rows = np.full(len(times), first_row, dtype=np.int32)
+        if len(options) > 1:
+            shares = np.array([o.share for o in options])
+            rows += self._rng(f"choice:{flow.key}").choice(
+                len(options), size=len(times), p=shares / shares.sum()).astype(np.int32)
+        self._rows.append(rows)
 
     def _allocate(self) -> None:
         """Number every shipment of the run in advance and start the flows' sources.
@@ -620,19 +641,19 @@ class CorridorModel:
         """
         counts = [len(t) for t in self._times]
         n = sum(counts)
-        flows = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
+        flows = np.concatenate(self._rows) if n else np.empty(0, dtype=np.int32)
         created = np.concatenate(self._times) if n else np.empty(0)
         self.rec.allocate(flows, created)
         self._pos = [-1] * n
         self._precleared = bytearray(n)
         first = 0
-        for index, times in enumerate(self._times):
+        for flow, times in zip(self.scenario.demand, self._times, strict=True):
             if len(times):
-                com = self.scenario.commodities[self.flows["commodity"][index]]
+                com = self.scenario.commodities[flow.commodity]
                 _Source(self, first, len(times), com.green_corridor,
-                        self.commodity_index[self.flows["commodity"][index]])
+                        self.commodity_index[flow.commodity])
             first += len(times)
-        self._times = []
+        self._times, self._rows = [], []
 
     def advance(self, job: Job) -> None:
         """Move a job to the next step of its route (splitting it where routes part)."""
@@ -675,7 +696,8 @@ class CorridorModel:
             road_m_per_vehicle={self.node_index[n]: sc.vehicle_length_m
                                 for n, node in sc.nodes.items()
                                 if isinstance(node, CheckpointNode) and node.mode == "road"},
-            costs=cost_inputs(sc, [self.network.flow_route(f) for f in sc.demand],
+            costs=cost_inputs(sc, [(sc.demand[f], r) for f, r in
+                                   zip(self.flows["flow"], self._row_routes, strict=True)],
                               self.stations["name"]))
 
     def _crossings(self) -> list[tuple[int, int]]:

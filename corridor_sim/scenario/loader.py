@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -501,15 +501,31 @@ def scenario_from_dict(data: Any, *, base_dir: str | Path = ".", source: str | N
     return scenario
 
 
-def _semantic_problems(scenario: schema.Scenario) -> list[Problem]:
-    from ..checks import estimate_problems
-    from ..network import route_problems
+_CHECKS: list[Callable[[schema.Scenario], list[Problem]]] = []
 
+
+def register_check(check: Callable[[schema.Scenario], list[Problem]]) -> None:
+    """Add a whole-scenario check that every load and change runs after the plain ones.
+
+    The loader knows only the scenario's data; checks that need the network (routes,
+    loads, event estimates) live above it, in :mod:`corridor_sim.checks`, which registers
+    them here when the package is imported.
+
+    Parameters
+    ----------
+    check : callable
+        Takes a validated :class:`Scenario`, returns a list of :class:`Problem`.
+    """
+    if check not in _CHECKS:
+        _CHECKS.append(check)
+
+
+def _semantic_problems(scenario: schema.Scenario) -> list[Problem]:
     problems = guards.date_problems(scenario.start, scenario.horizon_days,
                                     scenario.replications)
     if problems:
         return problems
-    problems = route_problems(scenario) + money_problems(scenario)
+    problems = money_problems(scenario)
     expected = scenario.expected_shipments()
     if expected > scenario.max_shipments:
         problems.append(Problem(
@@ -518,7 +534,9 @@ def _semantic_problems(scenario: schema.Scenario) -> list[Problem]:
             f"max_shipments = {scenario.max_shipments:,}; shorten horizon_days, lower the "
             "demand, or raise max_shipments if the machine has the memory "
             "(roughly 0.5 kB per shipment)"))
-    return problems + estimate_problems(scenario)
+    for check in _CHECKS:
+        problems += check(scenario)
+    return problems
 
 
 def load_scenario(source: str | Path | schema.Scenario, *, allow_outside: bool = False

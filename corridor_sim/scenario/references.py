@@ -128,6 +128,15 @@ def reference_problems(data: dict[str, Any]) -> list[Problem]:
         check(f"demand[{i}].origin", flow.get("origin"), nodes, "node")
         check(f"demand[{i}].destination", flow.get("destination"), nodes, "node")
         check(f"demand[{i}].commodity", flow.get("commodity"), commodities, "commodity")
+        for key in ("via", "route"):
+            names = flow.get(key)
+            for j, node in enumerate(names if isinstance(names, list) else []):
+                check(f"demand[{i}].{key}[{j}]", node, nodes, "node")
+        split = flow.get("split")
+        for j, part in enumerate(split if isinstance(split, list) else []):
+            names = part.get("route") if isinstance(part, dict) else None
+            for m, node in enumerate(names if isinstance(names, list) else []):
+                check(f"demand[{i}].split[{j}].route[{m}]", node, nodes, "node")
         if flow.get("origin") == flow.get("destination") and isinstance(flow.get("origin"), str):
             problems.append(Problem(f"demand[{i}]", "origin and destination are the same node"))
     for name, node in (data.get("nodes") or {}).items() if isinstance(data.get("nodes"),

@@ -339,6 +339,78 @@ class Commodity(_Model):
     due_hours: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
 
 
+class RouteShare(_Model):
+    """A route of a flow and the share of its shipments that take it.
+
+    Attributes
+    ----------
+    route : list of str
+        Node names from the flow's origin to its destination.
+    modes : list of str, optional
+        Mode of each link; default the fastest mode of each.
+    share : float
+        Share of the flow's shipments [0–1].
+    """
+
+    route: Annotated[list[str], Field(min_length=2)]
+    modes: list[Mode] | None = None
+    share: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+
+
+class Equilibrium(_Model):
+    """Settings of ``assignment: equilibrium`` (method of successive averages).
+
+    Attributes
+    ----------
+    max_iterations : int, default 8
+        Most rounds of simulate, update waits, reassign.
+    gap : float, default 0.02
+        Stop when the relative gap falls to this: the extra generalised cost of the shares
+        taken over the cheapest routes at the simulated waits, over the cost of the cheapest.
+    replications : int, default 2
+        Replications simulated in each round, on their own seeds (never the evaluation seeds).
+    seed_offset : int, default 1000003
+        Added to the base seed to give the fitting replications their own random numbers.
+    """
+
+    max_iterations: Annotated[int, Field(ge=1, le=100, strict=True)] = 8
+    gap: Annotated[float, Field(gt=0, lt=1)] = 0.02
+    replications: Annotated[int, Field(ge=1, le=50, strict=True)] = 2
+    seed_offset: Annotated[int, Field(ge=1, strict=True)] = 1_000_003
+
+
+class Routing(_Model):
+    """How flows choose among routes and modes (see ``docs/background/route-choice.md``).
+
+    Attributes
+    ----------
+    choice : {"best", "logit"}, default "best"
+        ``best``: each flow takes its route of lowest generalised cost (all-or-nothing);
+        ``logit``: a multinomial-logit split over its candidates with ``logit_scale``.
+    k : int, default 3
+        Node paths considered per flow (the k shortest by expected time), each in one
+        variant per mode where links of several modes run in parallel.
+    logit_scale : float, optional
+        Scale of the logit, in the generalised cost's unit: hours, or USD per unit for a
+        commodity with ``value_of_time_per_hour``. Needed for ``choice: logit``.
+    assignment : {"fixed", "equilibrium"}, default "fixed"
+        ``fixed``: choose once from waits estimated from loads; ``equilibrium``: simulate,
+        update waits, reassign until the gap is small (``equilibrium``), then run with the
+        shares found.
+    equilibrium : Equilibrium
+        Settings of the equilibrium loop.
+    fitted : dict, optional
+        Written by an equilibrium fit (gap, iterations, replications); informative only.
+    """
+
+    choice: Literal["best", "logit"] = "best"
+    k: Annotated[int, Field(ge=1, le=20, strict=True)] = 3
+    logit_scale: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    assignment: Literal["fixed", "equilibrium"] = "fixed"
+    equilibrium: Equilibrium = Field(default_factory=Equilibrium)
+    fitted: dict[str, float] | None = None
+
+
 class Demand(_Model):
     """A flow of shipments from an origin to a destination.
 
@@ -362,6 +434,19 @@ class Demand(_Model):
         Relative volume by weekday (Monday first); normalised to mean 1.
     modes : list of str, optional
         Restrict the flow to these modes (within the commodity's).
+    choice : {"best", "logit"}, optional
+        This flow's route choice; default ``routing.choice``.
+    logit_scale : float, optional
+        This flow's logit scale; default ``routing.logit_scale``.
+    via : list of str, optional
+        Nodes the flow must pass, in this order (its best routes through them are chosen
+        among as usual).
+    route : list of str, optional
+        The flow's fixed node path, origin to destination (a policy scenario); its modes are
+        still chosen where links of several modes run in parallel.
+    split : list of RouteShare, optional
+        The flow's routes and their shares, summing to 1, taken as given (an equilibrium
+        fit writes them so that a rerun needs no refit).
     """
 
     origin: str
@@ -375,6 +460,21 @@ class Demand(_Model):
     weekday: Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=7,
                                                                    max_length=7)] | None = None
     modes: list[Mode] | None = None
+    choice: Literal["best", "logit"] | None = None
+    logit_scale: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    via: Annotated[list[str], Field(min_length=1)] | None = None
+    route: Annotated[list[str], Field(min_length=2)] | None = None
+    split: Annotated[list[RouteShare], Field(min_length=1)] | None = None
+
+    @model_validator(mode="after")
+    def _one_route_rule(self) -> Demand:
+        given = [k for k in ("via", "route", "split") if getattr(self, k) is not None]
+        if len(given) > 1:
+            raise ValueError(f"give at most one of via, route and split, not {' and '.join(given)}")
+        if self.split is not None and abs(sum(s.share for s in self.split) - 1.0) > 1e-6:
+            raise ValueError(f"split shares must sum to 1, not "
+                             f"{sum(s.share for s in self.split):g}")
+        return self
 
     @model_validator(mode="after")
     def _one_rate(self) -> Demand:
@@ -447,6 +547,8 @@ class Scenario(_Model):
         CO2e intensities by mode and vehicle type; present, the run reports carbon.
     sections : dict of str to Section
         Named corridor sections (CAREC CPMM) whose speed with and without delay is reported.
+    routing : Routing
+        How flows choose among routes and modes.
     """
 
     name: str
@@ -466,6 +568,7 @@ class Scenario(_Model):
     money: Money | None = None
     carbon: Carbon | None = None
     sections: dict[str, Section] = Field(default_factory=dict)
+    routing: Routing = Field(default_factory=Routing)
 
     @field_validator("calendars")
     @classmethod
