@@ -174,7 +174,8 @@ class FlowChoice:
     scale : float or None
         Logit scale, in the cost's unit.
     options : tuple of Option
-        Candidates, cheapest first.
+        Candidates in a stable order (fastest node paths first, as
+        :func:`candidate_routes` gives them), whatever their cost.
     """
 
     index: int
@@ -506,8 +507,6 @@ def _choose(scenario: Scenario, f: int, routes: list[Route], waits_of) -> FlowCh
     chosen = [r for r, sh in zip(routes, shares, strict=True) if sh > 0]
     options = [replace(o, share=sh, label=_labels(chosen)[chosen.index(o.route)] if sh > 0
                        else o.label) for o, sh in zip(options, shares, strict=True)]
-    if method != "split":  # cheapest first; the sort is stable, so ties keep their order
-        options.sort(key=lambda o: o.cost)
     shown = flow.route is not None and "route" or flow.via is not None and "via" or method
     return FlowChoice(f, flow.key, shown, scale if method == "logit" else None, tuple(options))
 
@@ -522,8 +521,9 @@ def assign(scenario: Scenario, waits: dict[str, float] | None = None) -> Assignm
     ----------
     scenario : Scenario
     waits : dict of str to float, optional
-        Queueing wait per facility [h] to use instead of the estimate from loads (as an
-        equilibrium measures them).
+        Queueing waits [h] to use instead of the estimate from loads where given, keyed
+        ``NODE`` or ``NODE.from[PREV]`` (as an equilibrium measures them); facilities not in
+        it keep the estimate.
 
     Returns
     -------
@@ -543,13 +543,9 @@ def assign(scenario: Scenario, waits: dict[str, float] | None = None) -> Assignm
     net = Network(scenario)
     candidates = [candidate_routes(scenario, flow, net) for flow in scenario.demand]
     stats = CalendarStats(scenario)
-    if waits is not None:
-        flows = tuple(_choose(scenario, f, routes, lambda r: waits)
-                      for f, routes in enumerate(candidates))
-        result = Assignment(flows, dict(waits))
-        return result
+    measured = dict(waits or {})
     # Free flow: closures only, no load.
-    closed = _closure_waits(scenario, stats)
+    closed = {**_closure_waits(scenario, stats), **measured}
     free = [_choose(scenario, f, routes, lambda r: closed) for f, routes in enumerate(candidates)]
     base = [(fc.index, o.route, o.share) for fc in free for o in fc.chosen]
 
@@ -558,21 +554,23 @@ def assign(scenario: Scenario, waits: dict[str, float] | None = None) -> Assignm
 
         def of(route: Route) -> dict[str, float]:
             loads = facility_loads(scenario, [*others, (f, route, 1.0)])
-            return {**closed, **expected_waits(scenario, loads, stats)}
+            return {**closed, **expected_waits(scenario, loads, stats), **measured}
         return of
 
     flows = tuple(_choose(scenario, f, routes, waits_of(f)) if len(routes) > 1
                   else _choose(scenario, f, routes, lambda r: closed)
                   for f, routes in enumerate(candidates))
     paths = [(fc.index, o.route, o.share) for fc in flows for o in fc.chosen]
-    final = {**closed, **expected_waits(scenario, facility_loads(scenario, paths), stats)}
-    # Price every option with the final waits, for display; shares stay as chosen.
+    final = {**closed, **expected_waits(scenario, facility_loads(scenario, paths), stats),
+             **measured}
+    # A flow with one candidate is priced with the waits of the final assignment.
     flows = tuple(FlowChoice(fc.index, fc.key, fc.method, fc.scale, tuple(
         replace(o, terms=route_terms(scenario, scenario.demand[fc.index], o.route, final))
         for o in fc.options)) if len(fc.options) == 1 else fc for fc in flows)
     result = Assignment(flows, final)
-    _CACHE[id(scenario)] = (weakref.ref(scenario), result)
-    weakref.finalize(scenario, _CACHE.pop, id(scenario), None)
+    if waits is None:
+        _CACHE[id(scenario)] = (weakref.ref(scenario), result)
+        weakref.finalize(scenario, _CACHE.pop, id(scenario), None)
     return result
 
 

@@ -101,6 +101,13 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("files", nargs="+", help="scenario files or bundled names")
     _outside_option(v)
 
+    rt = sub.add_parser("routes", help="each flow's candidate routes, their costs and shares")
+    rt.add_argument("scenario", help="scenario file or bundled name")
+    _outside_option(rt)
+    rt.add_argument("--all", action="store_true",
+                    help="show every candidate, not only the chosen and the next best")
+    rt.add_argument("-o", "--out", type=Path, help="also write the whole table to this CSV file")
+
     sub.add_parser("list", help="list the bundled scenarios")
     return p
 
@@ -465,6 +472,36 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_routes(args: argparse.Namespace) -> int:
+    from .choice import assign, route_table, route_warnings
+
+    scenario = _load(args, args.scenario)
+    if args.out is not None:
+        _check_file_out(args.out)
+    assignment = assign(scenario)
+    table = route_table(scenario, assignment)
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(args.out, index=False)
+    cols = ["share", "travel_hours", "service_hours", "queue_hours", "money_usd", "cost"]
+    for fc in assignment.flows:
+        rows = table[table["flow"] == fc.key]
+        if not args.all:
+            keep = (rows["share"] > 0) | (rows.index == rows[rows["share"] == 0].index.min())
+            rows = rows[keep]
+        unit = "hours" if fc.unit == "h" else "USD per unit (money + value of time × hours)"
+        scale = f", scale {fc.scale:g}" if fc.scale is not None else ""
+        print(f"\n{fc.key}  [{fc.method}{scale}; cost in {unit}]")
+        shown = rows.set_index("route")[cols].copy()
+        shown["share"] = [f"{v:.1%}" for v in shown["share"]]
+        for col in cols[1:]:
+            shown[col] = [f"{v:,.1f}" for v in shown[col]]
+        print(_frame_text(shown))
+    for msg in route_warnings(scenario, assignment):
+        print(f"warning: {msg}", file=sys.stderr)
+    return 0
+
+
 def _cmd_list(args: argparse.Namespace) -> int:
     from .scenario import bundled, bundled_names
 
@@ -475,7 +512,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {"run": _cmd_run, "compare": _cmd_compare, "sweep": _cmd_sweep, "map": _cmd_map,
-             "calibrate": _cmd_calibrate, "validate": _cmd_validate, "list": _cmd_list}
+             "calibrate": _cmd_calibrate, "validate": _cmd_validate, "routes": _cmd_routes,
+             "list": _cmd_list}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -395,11 +395,18 @@ def _run_many(scenarios: dict[str, Scenario], replications: int | None, seed: in
     s = ref.seed if seed is None else seed
     from .checks import result_warnings, scenario_warnings, warn
 
-    tasks = []
     for sc in scenarios.values():
-        tasks += replication_tasks(sc, n, s, keep)
         warn(scenario_warnings(sc))
     with executor_session(executor, workers=workers, address=address) as run_tasks:
+        if any(sc.routing.assignment == "equilibrium" for sc in scenarios.values()):
+            from .experiment import fitted_scenario
+
+            scenarios = {name: fitted_scenario(sc, run_tasks, s)
+                         if sc.routing.assignment == "equilibrium" else sc
+                         for name, sc in scenarios.items()}
+        tasks = []
+        for sc in scenarios.values():
+            tasks += replication_tasks(sc, n, s, keep)
         data = run_tasks(tasks, progress_reporter(progress, label))
     results = {}
     for i, (name, sc) in enumerate(scenarios.items()):

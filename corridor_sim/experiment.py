@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -227,6 +227,9 @@ def run(scenario: Scenario | str | Path, *, replications: int | None = None,
     warn(scenario_warnings(sc))
     report = progress_reporter(progress, sc.name)
     with executor_session(executor, workers=workers, address=address) as run_tasks:
+        if sc.routing.assignment == "equilibrium":
+            sc = fitted_scenario(sc, run_tasks, seed)
+            tasks = replication_tasks(sc, replications, seed, keep)
         data = run_tasks(tasks, report)
         res = Results.combine(sc, data)
         while targets:
@@ -247,6 +250,36 @@ def run(scenario: Scenario | str | Path, *, replications: int | None = None,
     if warmup_check:
         warn_warmup(res)
     return res
+
+
+def fitted_scenario(scenario: Scenario, run_tasks: Callable, seed: int | None = None
+                    ) -> Scenario:
+    """The scenario with its equilibrium route shares fitted (see :mod:`corridor_sim.equilibrium`).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        With ``routing.assignment: equilibrium``.
+    run_tasks : callable
+        An executor session's runner.
+    seed : int, optional
+        The evaluation's base seed (the fit uses seeds of its own, offset from it).
+
+    Returns
+    -------
+    Scenario
+        With every choosing flow's ``split`` and ``routing.fitted``; a
+        :class:`~corridor_sim.checks.ScenarioWarning` says when the gap was not reached.
+    """
+    from .equilibrium import fit_equilibrium
+
+    fit = fit_equilibrium(scenario, run_tasks, seed)
+    if not fit.converged:
+        warn([f"{scenario.name}: the route-choice equilibrium stopped after {fit.iterations} "
+              f"iterations at a relative gap of {fit.gap:.3f} (target "
+              f"{scenario.routing.equilibrium.gap:g}); raise routing.equilibrium."
+              "max_iterations or replications for a closer fit"])
+    return fit.scenario
 
 
 def _halfwidths(res: Results, targets: Mapping[str, float]) -> str:
