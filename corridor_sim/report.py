@@ -192,10 +192,17 @@ def run_report(results: Results, *, plots: bool = True) -> str:
             "the warm-up (counts cover the whole run).</p>",
             _table(summary.loc[key]),
             "<details><summary>All KPIs</summary>", _table(summary), "</details>",
-            "<h2>Nodes</h2>", _table(results.node_stats())]
+            "<h2>Nodes</h2>", _table(results.node_stats()),
+            "<h2>Routes</h2>",
+            "<p class='muted'>The route each flow takes and its share: planned by route choice "
+            "(lowest generalised cost, or the logit split, see <code>corridor-sim routes</code>) "
+            "and simulated (shipments created after the warm-up), with the route's generalised "
+            "cost per unit.</p>",
+            _table(results.route_shares().set_index(["flow", "route"]))]
     if plots:
         body += ["<h2>Plots</h2>",
-                 _figure(lambda: plot.network(results), "corridor map"),
+                 _figure(lambda: plot.network(results, flows=True), "corridor map with the "
+                         "routes taken, line width by volume"),
                  _figure(lambda: plot.throughput(results, kind="bar"), "throughput per node"),
                  _figure(lambda: plot.throughput(results), "throughput over time"),
                  _figure(lambda: plot.lead_times(results), "lead times")]

@@ -200,6 +200,40 @@ class Results:
         out.index.name = "node"
         return out
 
+    def route_shares(self, confidence: float = 0.95) -> pd.DataFrame:
+        """Each flow's routes: the share planned by route choice and the share simulated.
+
+        Parameters
+        ----------
+        confidence : float, default 0.95
+            Level of the interval of the simulated share.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per route a flow takes: ``flow``, ``route``, ``modes``, ``planned``
+            (the share route choice gave it), ``simulated`` (share of the flow's shipments
+            created after the warm-up that took it, mean over replications) with
+            ``ci_low`` / ``ci_high``, ``cost`` of the route and ``cost_unit``. A flow with
+            one route has ``simulated`` 1.
+        """
+        from .choice import assign
+
+        summary = self.summary(confidence)
+        rows = []
+        for fc in assign(self.scenario).flows:
+            for o in fc.chosen:
+                kpi = f"{fc.key}.route_share[{o.label}]"
+                if kpi in summary.index:
+                    mean, lo, hi = summary.loc[kpi, ["mean", "ci_low", "ci_high"]]
+                else:
+                    mean = lo = hi = 1.0 if len(fc.chosen) == 1 else np.nan
+                rows.append({"flow": fc.key, "route": o.label, "modes": "+".join(o.route.modes),
+                             "planned": o.share, "simulated": mean, "ci_low": lo, "ci_high": hi,
+                             "cost": o.cost, "cost_unit": o.terms.unit})
+        return pd.DataFrame(rows, columns=["flow", "route", "modes", "planned", "simulated",
+                                           "ci_low", "ci_high", "cost", "cost_unit"])
+
     # -- series -------------------------------------------------------------------------
     @property
     def start(self) -> pd.Timestamp:

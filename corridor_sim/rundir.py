@@ -14,7 +14,7 @@ Files of a run folder
 ``run.json``
     Format version, seed, replications, start, horizon, warm-up, bin width, which
     replications' raw tables were written and in which format.
-``summary.csv``, ``kpis.csv``, ``node_stats.csv``, ``throughput.csv``
+``summary.csv``, ``kpis.csv``, ``node_stats.csv``, ``route_shares.csv``, ``throughput.csv``
     KPI summary with CIs, KPIs per replication, node table, daily TEU per node.
 ``series.parquet``
     Per replication, bin and node: TEU, tonnes and shipments leaving, mean number waiting.
@@ -101,6 +101,7 @@ def write_run(results: Results, path: str | Path, *, plots: bool = True, report:
         results.summary().to_csv(tmp / "summary.csv")
         results.kpis.to_csv(tmp / "kpis.csv")
         results.node_stats().to_csv(tmp / "node_stats.csv")
+        results.route_shares().to_csv(tmp / "route_shares.csv", index=False)
         results.throughput("D").to_csv(tmp / "throughput.csv")
         _series_frame(results).to_parquet(tmp / "series.parquet", index=False)
         _lead_frame(results).to_parquet(tmp / "lead_times.parquet", index=False)

@@ -388,6 +388,8 @@ def test_bundled_scenarios_warn_only_where_something_is_wrong():
         msgs = scenario_warnings(cs.bundled(name))
         if name == "shifts":  # 888 trucks/day on 12 h shifts: the road queue grows
             assert msgs and all("overloaded" in m for m in msgs)
+        elif name == "almaty_centre":  # the question's answer: the centre does not pay
+            assert len(msgs) == 1 and msgs[0].startswith("almaty_centre: on no chosen route")
         else:
             assert msgs == [], (name, msgs)
 

@@ -175,7 +175,7 @@ def _spread(pos: dict[str, tuple[float, float]], min_share: float = 0.04
 
 def network(scenario: Scenario | Results | str | Path, *, results: Results | None = None,
             kpi: str | None = None, labels: bool = True, borders: bool = True,
-            insets: int = 2, ax: Axes | None = None) -> Axes:
+            insets: int = 2, flows: bool = False, ax: Axes | None = None) -> Axes:
     """Map of the corridor: nodes by kind at their coordinates, links by mode.
 
     Nodes are drawn at their true coordinates over the outlines of Kazakhstan, China and
@@ -201,6 +201,11 @@ def network(scenario: Scenario | Results | str | Path, *, results: Results | Non
         Draw the country outlines (only on a map from coordinates).
     insets : int, default 2
         Close-ups of at most this many crowded clusters (0: none).
+    flows : bool, default False
+        Draw the routes the flows take under the links, each link's band as wide as the
+        loads (shipments) a day that route choice sends over it in each direction
+        (:func:`corridor_sim.choice.assign`); the bands have the ``gid``
+        ``"flow:<from>><to>:<mode>"``.
     ax : matplotlib.axes.Axes, optional
 
     Returns
@@ -223,7 +228,8 @@ def network(scenario: Scenario | Results | str | Path, *, results: Results | Non
     approx = approximate_nodes(sc, pos) if geographic else set()
     ax = axes(ax, figsize=(10, 6.5))
     values = _kpi_values(results, kpi)
-    modes = _draw_links(ax, sc, pos)
+    volumes = route_volumes(sc) if flows else None
+    modes = _draw_links(ax, sc, pos, volumes)
     kinds = _draw_nodes(ax, sc, pos, values, approx)
     handles = [Line2D([], [], color=MODE_STYLE.get(m, ("0.4", "-"))[0],
                       ls=MODE_STYLE.get(m, ("0.4", "-"))[1], label=f"{m} link") for m in modes]
@@ -232,6 +238,11 @@ def network(scenario: Scenario | Results | str | Path, *, results: Results | Non
         handles.append(Line2D([], [], marker=marker, ls="", markersize=8, label=kind,
                               markerfacecolor=col if values is None else "0.8",
                               markeredgecolor="black"))
+    if volumes:
+        top = max(volumes.values())
+        for v in (top, top / 4):
+            handles.append(Line2D([], [], color="0.5", alpha=_FLOW_ALPHA,
+                                  lw=_flow_width(v, top), label=f"{v:,.0f} loads/day"))
     if approx:
         handles.append(Line2D([], [], marker="o", ls="", markersize=14, markerfacecolor="none",
                               markeredgecolor=_APPROX_COLOUR, label="position approximate"))
@@ -515,7 +526,38 @@ def _kpi_values(results: Results | None, kpi: str | None
     return name, {str(n): float(v) for n, v in col.items() if np.isfinite(v)}
 
 
-def _draw_links(ax: Axes, sc: Scenario, pos: dict[str, tuple[float, float]]) -> list[str]:
+_FLOW_ALPHA = 0.3
+_FLOW_MAX_WIDTH = 14.0
+
+
+def _flow_width(volume: float, top: float) -> float:
+    return 1.0 + (_FLOW_MAX_WIDTH - 1.0) * volume / top if top > 0 else 1.0
+
+
+def route_volumes(sc: Scenario) -> dict[tuple[str, str, str], float]:
+    """Loads (shipments) a day over each directed link, by the routes the flows take.
+
+    Parameters
+    ----------
+    sc : Scenario
+
+    Returns
+    -------
+    dict
+        ``(from, to, mode)`` → shipments a day (mean over the year).
+    """
+    from ..choice import assign
+
+    out: dict[tuple[str, str, str], float] = {}
+    for f, route, share in assign(sc).paths():
+        per_day = sc.demand[f].shipments_per_day * share
+        for hop in zip(route.nodes, route.nodes[1:], route.modes, strict=False):
+            out[hop] = out.get(hop, 0.0) + per_day
+    return {k: v for k, v in out.items() if v > 0}
+
+
+def _draw_links(ax: Axes, sc: Scenario, pos: dict[str, tuple[float, float]],
+                volumes: dict[tuple[str, str, str], float] | None = None) -> list[str]:
     from matplotlib.patches import FancyArrowPatch
 
     pairs: dict[tuple[str, str], dict[str, set[tuple[str, str]]]] = {}
@@ -534,6 +576,16 @@ def _draw_links(ax: Axes, sc: Scenario, pos: dict[str, tuple[float, float]]) -> 
             # arc3's bend is relative to the direction: keep each mode on its own side.
             sign = 1.0 if (a, b) == (u, v) else -1.0
             col, ls = MODE_STYLE.get(mode, ("0.4", "-"))
+            for x, y in sorted(by_mode[mode]) if volumes else []:
+                vol = volumes.get((x, y, mode), 0.0)
+                if vol <= 0:
+                    continue
+                s = 1.0 if (x, y) == (u, v) else -1.0
+                ax.add_patch(FancyArrowPatch(
+                    pos[x], pos[y], arrowstyle="-", connectionstyle=f"arc3,rad={s * rad:.3f}",
+                    color=col, alpha=_FLOW_ALPHA, lw=_flow_width(vol, max(volumes.values())),
+                    shrinkA=7, shrinkB=7, zorder=0.5, capstyle="butt",
+                    gid=f"flow:{x}>{y}:{mode}"))
             ax.add_patch(FancyArrowPatch(
                 pos[a], pos[b], arrowstyle="<|-|>" if both else "-|>", mutation_scale=12,
                 connectionstyle=f"arc3,rad={sign * rad:.3f}", color=col, linestyle=ls, lw=1.8,
