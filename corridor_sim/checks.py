@@ -29,7 +29,7 @@ from .errors import Problem
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from .scenario.schema import Link, Scenario
+    from .scenario.schema import Demand, Link, Scenario
 
 __all__ = ["MAX_DEPARTURES", "MAX_EVENTS", "WARN_EVENTS", "Estimate", "ScenarioWarning",
            "estimate", "estimate_problems", "result_warnings", "scenario_warnings", "warn"]
@@ -116,7 +116,7 @@ def estimate(scenario: Scenario) -> Estimate:
     net = Network(scenario)
     out = Estimate()
     for flow in scenario.demand:
-        n = flow.shipments_per_day * scenario.horizon_days
+        n = flow.expected_shipments(scenario.horizon_hours)
         route = net.flow_route(flow)
         stops = sum(scenario.nodes[v].kind in FACILITY_KINDS for v in route.nodes) if route else 0
         out.shipments += n
@@ -180,7 +180,8 @@ def scenario_warnings(scenario: Scenario) -> list[str]:
     beyond its capacity) and every timetabled link (no departure within the horizon; mean load
     at or beyond what its departures carry). Loads are annual (horizon) means net of the
     calendar's closures and of daily quotas, so temporary overloads — a harvest peak, the days
-    after a holiday — give no warning.
+    after a holiday — give no warning. A flow with ``growth_per_year`` counts at its mean over
+    its busiest year within the horizon (the first or the last).
 
     Parameters
     ----------
@@ -300,6 +301,19 @@ def _vehicles(link: Link | None, shipments: float, units: float, con: object = N
     return v
 
 
+def _busiest_year_per_day(flow: Demand, horizon_hours: float) -> float:
+    """Mean shipments a day of a flow over its busiest year within the horizon.
+
+    Without growth, ``shipments_per_day``. With ``growth_per_year`` the volume is monotone, so
+    the busiest year-long window (or the whole horizon, if shorter) is the first or the last.
+    """
+    if not flow.growth_per_year:
+        return flow.shipments_per_day
+    window = min(horizon_hours, 365.0 * 24.0)
+    return max(flow.expected_shipments(window),
+               flow.expected_shipments(horizon_hours, horizon_hours - window)) / (window / 24.0)
+
+
 def _load_warnings(scenario: Scenario, stats: _CalendarStats) -> list[str]:
     from .network import Network
     from .scenario.schema import FACILITY_KINDS
@@ -313,7 +327,8 @@ def _load_warnings(scenario: Scenario, stats: _CalendarStats) -> list[str]:
         if route is None:
             continue
         routes[f] = route
-        s, u = flow.shipments_per_day, flow.shipments_per_day * flow.units_per_shipment
+        s = _busiest_year_per_day(flow, scenario.horizon_hours)
+        u = s * flow.units_per_shipment
         group: tuple = ("own", f)
         hops = list(zip(route.nodes, route.nodes[1:], route.modes, strict=False))
         for k, (a, b, mode) in enumerate(hops):
@@ -347,7 +362,8 @@ def _load_warnings(scenario: Scenario, stats: _CalendarStats) -> list[str]:
             continue
         route = routes[f]
         com = scenario.commodities[flow.commodity]
-        s, u = flow.shipments_per_day, flow.shipments_per_day * flow.units_per_shipment
+        s = _busiest_year_per_day(flow, scenario.horizon_hours)
+        u = s * flow.units_per_shipment
         precleared = False
         for k, b in enumerate(route.nodes[1:], 1):
             node = scenario.nodes[b]

@@ -47,28 +47,31 @@ def _growth_inverse(flow: Demand, s_hours: np.ndarray) -> np.ndarray:
 
 
 @lru_cache(maxsize=64)
-def _utc_offsets_hours(zone: str, first_hour: int, hours: int) -> np.ndarray:
-    """UTC offset [h] of ``zone`` at each whole UTC hour ``first_hour + k`` (hours since 1970).
+def _zone_steps(zone: str, first_hour: int, hours: int) -> tuple[np.ndarray, np.ndarray]:
+    """UTC offsets of ``zone`` over ``hours`` from the UTC hour ``first_hour`` (since 1970).
 
-    Sampled once a day; a day whose offset changes (daylight saving) is resolved hour by
-    hour, so a transition at a whole UTC hour (as nearly all are) is placed exactly.
+    Returns the times of the offset changes [h after ``first_hour``] and the offsets [h]
+    before the first change and after each. Sampled once a day; a change within a day is
+    placed by bisection to the second, so daylight saving (also at half hours) is exact.
     """
     tz = ZoneInfo(zone)
     epoch = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
-    def offset(hour: int) -> float:
-        stamp = epoch + dt.timedelta(hours=hour)
+    def offset(seconds: int) -> float:
+        stamp = epoch + dt.timedelta(hours=first_hour, seconds=seconds)
         return stamp.astimezone(tz).utcoffset().total_seconds() / 3600.0
 
-    days = hours // 24 + 2
-    daily = np.array([offset(first_hour + 24 * d) for d in range(days)])
-    out = np.repeat(daily, 24)[:hours + 24]
+    day = 86_400
+    daily = [offset(day * d) for d in range(hours // 24 + 2)]
+    changes, offsets = [], [daily[0]]
     for d in np.flatnonzero(np.diff(daily)):
-        for k in range(24 * d + 1, 24 * d + 24):
-            out[k] = offset(first_hour + k)
-    out = out[:hours + 1]
-    out.flags.writeable = False  # shared by the cache
-    return out
+        lo, hi = day * int(d), day * (int(d) + 1)  # offset(lo) is old, offset(hi) is new
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (mid, hi) if offset(mid) == daily[d] else (lo, mid)
+        changes.append(hi / 3600.0)
+        offsets.append(daily[d + 1])
+    return np.asarray(changes), np.asarray(offsets)
 
 
 def local_hour_of_day(times_hours: np.ndarray, start_utc: dt.datetime,
@@ -106,8 +109,8 @@ def local_hour_of_day(times_hours: np.ndarray, start_utc: dt.datetime,
     else:
         # a whole number of years, so that every replication of a run shares the table
         span = int(np.ceil((utc.max() if t.size else 0.0) / _YEAR_HOURS) + 1) * int(_YEAR_HOURS)
-        offsets = _utc_offsets_hours(zone, first, span)
-        local = utc + offsets[np.floor(utc).astype(np.int64)]
+        changes, offsets = _zone_steps(zone, first, span)
+        local = utc + offsets[np.searchsorted(changes, utc, side="right")]
     return ((np.floor(local).astype(np.int64) + first) % 24).astype(np.int64)
 
 
