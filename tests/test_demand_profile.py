@@ -215,6 +215,17 @@ def test_the_model_creates_shipments_by_the_profile(make_scenario):
     created = res.shipments["created_hours"].to_numpy()
     assert within_poisson(len(created), 2 * 120.0 * 60)
     assert chi2_p(hour_counts(created, "Asia/Almaty"), PROFILE) > 1e-3
+    # the peak-hour KPI: p95 of hourly arrivals = p95 of the Poisson mixture over the hours
+    rates = 120.0 / 24 * np.asarray(PROFILE) / np.mean(PROFILE)
+    k = np.arange(200)
+    mixture = stats.poisson.cdf(k[:, None], rates[None, :]).mean(axis=1)
+    p95 = int(k[np.searchsorted(mixture, 0.95)])
+    kpis = res.kpis
+    assert (kpis["border.arrivals_per_hour.p95"] - p95).abs().max() <= 1.0
+    assert (kpis["border.arrivals_per_hour.max"] >= kpis["border.arrivals_per_hour.p95"]).all()
+    # a flat day of the same volume has a lower peak hour
+    flat = stats.poisson.ppf(0.95, 120.0 / 24)
+    assert p95 >= flat + 2
 
 
 # --------------------------------------------------------------------------- defaults
