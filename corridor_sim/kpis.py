@@ -120,25 +120,23 @@ def _node_kpis(data: ReplicationData, node: int, name: str, out: dict[str, float
         out[f"{name}.queue_length.max"] = 0.0
 
 
-def _peak_hour_kpis(data: ReplicationData, node: int, name: str, out: dict[str, float]
-                    ) -> None:
-    """Peak-hour arrivals at a node: ``NODE.arrivals_per_hour.p95`` and ``.max``.
+def _peak_hour_kpis(arrived: np.ndarray, lo: float, hi: float, key: str,
+                    out: dict[str, float]) -> None:
+    """Peak-hour arrivals: ``KEY.arrivals_per_hour.p95`` and ``.max``.
 
-    Shipments (trucks, containers) reaching the node are counted per whole hour of model
-    time after the warm-up (``[k, k + 1)``, clock hours when the run starts on the hour);
-    the 95th percentile and the largest of those counts are the design-hour figures a gate
-    is sized for. Hours with no arrival count as 0.
+    Shipments (trucks, containers) reaching the node, at the model times ``arrived`` [h], are
+    counted per whole hour of model time within [``lo``, ``hi``] (``[k, k + 1)``, clock hours
+    when the run starts on the hour); the 95th percentile and the largest of those counts are
+    the design-hour figures a gate is sized for. Hours with no arrival count as 0.
     """
-    lo, hi = int(np.ceil(data.warmup_hours)), int(np.floor(data.horizon_hours))
-    if hi <= lo:
-        out[f"{name}.arrivals_per_hour.p95"] = out[f"{name}.arrivals_per_hour.max"] = np.nan
+    first, last = int(np.ceil(lo)), int(np.floor(hi))
+    if last <= first:
+        out[f"{key}.arrivals_per_hour.p95"] = out[f"{key}.arrivals_per_hour.max"] = np.nan
         return
-    c = data.columns
-    arrived = c["v_arrived"][c["v_node"] == node]
-    arrived = arrived[(arrived >= lo) & (arrived < hi)]
-    counts = np.bincount((arrived - lo).astype(np.int64), minlength=hi - lo)
-    out[f"{name}.arrivals_per_hour.p95"] = float(np.percentile(counts, 95))
-    out[f"{name}.arrivals_per_hour.max"] = float(counts.max())
+    arrived = arrived[(arrived >= first) & (arrived < last)]
+    counts = np.bincount((arrived - first).astype(np.int64), minlength=last - first)
+    out[f"{key}.arrivals_per_hour.p95"] = float(np.percentile(counts, 95))
+    out[f"{key}.arrivals_per_hour.max"] = float(counts.max())
 
 
 def step_stats(times: np.ndarray, values: np.ndarray, lo: float, hi: float
@@ -272,6 +270,7 @@ def _direction_kpis(data: ReplicationData, out: dict[str, float]) -> None:
             before = counts[~inside][-1:] if (~inside).any() else np.zeros(1)
             out[f"{key}.queue_length.max"] = float(max(before.max(initial=0.0),
                                                        counts[inside].max(initial=0.0)))
+            _peak_hour_kpis(a, lo, hi, key, out)
 
 
 def _crossing_kpis(data: ReplicationData, out: dict[str, float]) -> None:
@@ -398,7 +397,8 @@ def replication_kpis(data: ReplicationData) -> dict[str, float]:
         out[f"{key}.lead_time_hours.mean"] = float(vals.mean()) if vals.size else np.nan
     for node in sorted(nodes - {-1}):
         _node_kpis(data, node, data.nodes[node], out, sh["units"], sh["teu"])
-        _peak_hour_kpis(data, node, data.nodes[node], out)
+        _peak_hour_kpis(data.columns["v_arrived"][data.columns["v_node"] == node],
+                        data.warmup_hours, data.horizon_hours, data.nodes[node], out)
         metres = data.road_m_per_vehicle.get(node)
         if metres is not None:
             name = data.nodes[node]

@@ -270,3 +270,19 @@ def test_bad_values_name_the_key(make_scenario, change, path, fragment):
     (problem,) = err.value.problems
     assert problem.path == path
     assert fragment in problem.message
+
+
+# --------------------------------------------------------------------------- bundled scenario
+
+
+def test_peak_hour_scenario_answers_its_question():
+    """A daytime wave of the same daily trucks: a busier design hour and longer waits."""
+    short = {"horizon_days": 16, "warmup_days": 2}
+    wave = cs.bundled("nur_zholy_peak_hour")
+    even = cs.bundled("baseline").with_changes({"start": wave.start.isoformat(), **short})
+    cmp = cs.compare({"even": even, "wave": wave.with_changes(short)}, replications=1, seed=2)
+    k = {name: res.kpis.iloc[0] for name, res in cmp.results.items()}
+    gate = "nur_zholy_road.from[almaty]"
+    assert k["wave"]["created"] == pytest.approx(k["even"]["created"], rel=0.03)
+    assert k["wave"][f"{gate}.arrivals_per_hour.p95"] > k["even"][f"{gate}.arrivals_per_hour.p95"]
+    assert k["wave"][f"{gate}.wait_hours.p95"] > 2 * k["even"][f"{gate}.wait_hours.p95"]
