@@ -370,9 +370,9 @@ class Demand(_Model):
         leaving a Kazakh origin. A time zone with daylight saving shifts the profile with
         the clock.
     growth_per_year : float, optional
-        Growth of the volume per year of 365 days from ``start`` [1/year], > -1 (0.05 is
-        +5 %/year). Compounded continuously, and scaled so that the first year's volume is
-        ``per_year`` (or ``per_day`` × 365): year k after start carries (1 +
+        Growth of the volume per year of 365 days from ``start`` [fraction per year], > -1
+        (0.05 is +5 %/year). Compounded continuously, and scaled so that the first year's
+        volume is ``per_year`` (or ``per_day`` × 365): year k after start carries (1 +
         ``growth_per_year``)^k times the first year's. Omitted: constant volume.
     modes : list of str, optional
         Restrict the flow to these modes (within the commodity's).
