@@ -260,6 +260,7 @@ def test_neutral_settings_leave_the_draws_alone(extra):
     ({"hourly": "peaky"}, "demand[0].hourly", "list"),
     ({"hourly_timezone": "Asia/Almaty_"}, "demand[0].hourly_timezone", "unknown time zone"),
     ({"growth_per_year": -1.0}, "demand[0].growth_per_year", "-1"),
+    ({"growth_per_year": 11}, "demand[0].growth_per_year", "10"),
     ({"growth_per_year": float("inf")}, "demand[0].growth_per_year", ""),
 ])
 def test_bad_values_name_the_key(make_scenario, change, path, fragment):

@@ -371,7 +371,7 @@ class Demand(_Model):
         the clock.
     growth_per_year : float, optional
         Growth of the volume per year of 365 days from ``start`` [fraction per year], > -1
-        (0.05 is +5 %/year). Compounded continuously, and scaled so that the first year's
+        and ≤ 10 (0.05 is +5 %/year). Compounded continuously, and scaled so that the first year's
         volume is ``per_year`` (or ``per_day`` × 365): year k after start carries (1 +
         ``growth_per_year``)^k times the first year's. Omitted: constant volume.
     modes : list of str, optional
@@ -391,7 +391,7 @@ class Demand(_Model):
     hourly: Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=24,
                                                                   max_length=24)] | None = None
     hourly_timezone: str = "UTC"
-    growth_per_year: Annotated[float, Field(gt=-1)] | None = None
+    growth_per_year: Annotated[float, Field(gt=-1, le=10)] | None = None
     modes: list[Mode] | None = None
 
     _zone = field_validator("hourly_timezone")(Calendar._zone.__func__)
@@ -421,7 +421,7 @@ class Demand(_Model):
 
     @property
     def shipments_per_day(self) -> float:
-        """Mean shipments per day, averaged over the year."""
+        """Mean shipments per day, averaged over the (first) year; see ``growth_per_year``."""
         return self.per_day if self.per_day is not None else self.per_year / 365.0
 
     def growth_hours(self, t_hours: Any) -> Any:
@@ -583,7 +583,7 @@ class Scenario(_Model):
         return self.warmup_days * 24.0
 
     def expected_shipments(self) -> float:
-        """Expected shipments created in one replication."""
+        """Expected shipments created in one replication (with each flow's growth)."""
         return sum(d.expected_shipments(self.horizon_hours) for d in self.demand)
 
     def to_dict(self) -> dict[str, Any]:
