@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 import corridor_sim as cs
@@ -226,6 +228,23 @@ def test_the_model_creates_shipments_by_the_profile(make_scenario):
     # a flat day of the same volume has a lower peak hour
     flat = stats.poisson.ppf(0.95, 120.0 / 24)
     assert p95 >= flat + 2
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(weights=st.lists(st.sampled_from([0.0, 0.0, 0.5, 1.0, 3.0]), min_size=24, max_size=24)
+       .filter(lambda w: sum(w) > 0),
+       zone=st.sampled_from(["UTC", "Asia/Almaty", "Europe/Berlin", "Australia/Lord_Howe"]),
+       growth=st.one_of(st.none(), st.floats(-0.9, 10.0)),
+       start_hours=st.floats(0.0, 24.0 * 365), horizon_days=st.floats(0.5, 400.0))
+def test_any_profile_gives_sorted_times_in_open_hours_only(weights, zone, growth, start_hours,
+                                                           horizon_days):
+    start = START + dt.timedelta(hours=start_hours)
+    f = flow(per_day=30.0, hourly=weights, hourly_timezone=zone, growth_per_year=growth)
+    times = draw(f, horizon_days * 24.0, start=start)
+    assert np.all(np.diff(times) >= 0)
+    assert times.size == 0 or (times[0] >= 0 and times[-1] < horizon_days * 24.0)
+    hours = hour_counts_index(times, zone, start)
+    assert np.all(np.asarray(weights)[hours] > 0)  # never in an hour of weight 0
 
 
 # --------------------------------------------------------------------------- defaults
