@@ -119,9 +119,9 @@ def estimate(scenario: Scenario) -> Estimate:
 
     out = Estimate()
     for flow in scenario.demand:
-        out.shipments += flow.shipments_per_day * scenario.horizon_days
+        out.shipments += flow.expected_shipments(scenario.horizon_hours)
     for f, route, share in assign(scenario).paths():
-        n = scenario.demand[f].shipments_per_day * scenario.horizon_days * share
+        n = scenario.demand[f].expected_shipments(scenario.horizon_hours) * share
         out.visits += n * sum(scenario.nodes[v].kind in FACILITY_KINDS for v in route.nodes)
     for i, link in enumerate(scenario.links):
         d = _link_departures(link, scenario.horizon_hours)
@@ -199,7 +199,8 @@ def scenario_warnings(scenario: Scenario) -> list[str]:
     beyond its capacity) and every timetabled link (no departure within the horizon; mean load
     at or beyond what its departures carry). Loads are annual (horizon) means net of the
     calendar's closures and of daily quotas, so temporary overloads — a harvest peak, the days
-    after a holiday — give no warning.
+    after a holiday — give no warning. A flow with ``growth_per_year`` counts at its mean over
+    its busiest year within the horizon (the first or the last).
 
     Parameters
     ----------

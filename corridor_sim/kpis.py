@@ -120,6 +120,25 @@ def _node_kpis(data: ReplicationData, node: int, name: str, out: dict[str, float
         out[f"{name}.queue_length.max"] = 0.0
 
 
+def _peak_hour_kpis(arrived: np.ndarray, lo: float, hi: float, key: str,
+                    out: dict[str, float]) -> None:
+    """Peak-hour arrivals: ``KEY.arrivals_per_hour.p95`` and ``.max``.
+
+    Shipments (trucks, containers) reaching the node, at the model times ``arrived`` [h], are
+    counted per whole hour of model time within [``lo``, ``hi``] (``[k, k + 1)``, clock hours
+    when the run starts on the hour); the 95th percentile and the largest of those counts are
+    the design-hour figures a gate is sized for. Hours with no arrival count as 0.
+    """
+    first, last = int(np.ceil(lo)), int(np.floor(hi))
+    if last <= first:
+        out[f"{key}.arrivals_per_hour.p95"] = out[f"{key}.arrivals_per_hour.max"] = np.nan
+        return
+    arrived = arrived[(arrived >= first) & (arrived < last)]
+    counts = np.bincount((arrived - first).astype(np.int64), minlength=last - first)
+    out[f"{key}.arrivals_per_hour.p95"] = float(np.percentile(counts, 95))
+    out[f"{key}.arrivals_per_hour.max"] = float(counts.max())
+
+
 def step_stats(times: np.ndarray, values: np.ndarray, lo: float, hi: float
                ) -> tuple[float, float, float, np.ndarray, np.ndarray]:
     """Time-weighted mean, p95 and max over [lo, hi] of a step function.
@@ -252,6 +271,7 @@ def _direction_kpis(data: ReplicationData, out: dict[str, float]) -> None:
             before = counts[~inside][-1:] if (~inside).any() else np.zeros(1)
             out[f"{key}.queue_length.max"] = float(max(before.max(initial=0.0),
                                                        counts[inside].max(initial=0.0)))
+            _peak_hour_kpis(a, lo, hi, key, out)
 
 
 def _crossing_kpis(data: ReplicationData, out: dict[str, float]) -> None:
@@ -393,6 +413,8 @@ def replication_kpis(data: ReplicationData) -> dict[str, float]:
             _route_share_kpis(data, key, rows, sh["flow"][late & mine], out)
     for node in sorted(nodes - {-1}):
         _node_kpis(data, node, data.nodes[node], out, sh["units"], sh["teu"])
+        _peak_hour_kpis(data.columns["v_arrived"][data.columns["v_node"] == node],
+                        data.warmup_hours, data.horizon_hours, data.nodes[node], out)
         metres = data.road_m_per_vehicle.get(node)
         if metres is not None:
             name = data.nodes[node]

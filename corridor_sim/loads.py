@@ -34,9 +34,10 @@ from .stats import erlang_c_wait
 
 if TYPE_CHECKING:  # pragma: no cover
     from .network import Route
-    from .scenario.schema import Link, Scenario
+    from .scenario.schema import Demand, Link, Scenario
 
-__all__ = ["CalendarStats", "FacilityLoads", "Load", "Stage", "daily_limit", "expected_waits",
+__all__ = ["CalendarStats", "FacilityLoads", "Load", "Stage", "busiest_year_per_day",
+           "daily_limit", "expected_waits",
            "facility_loads", "stage_utilisations", "stage_wait_hours", "vehicles_per_day"]
 
 _FLUID_FROM = 0.98  # utilisation from which the wait grows as a fluid backlog
@@ -188,6 +189,28 @@ def vehicles_per_day(link: Link | None, shipments: float, units: float,
     return v
 
 
+def busiest_year_per_day(flow: Demand, horizon_hours: float) -> float:
+    """Mean shipments a day of a flow over its busiest year within the horizon.
+
+    Without growth, ``shipments_per_day``. With ``growth_per_year`` the volume is monotone, so
+    the busiest year-long window (or the whole horizon, if shorter) is the first or the last.
+
+    Parameters
+    ----------
+    flow : Demand
+    horizon_hours : float
+
+    Returns
+    -------
+    float
+    """
+    if not flow.growth_per_year:
+        return flow.shipments_per_day
+    window = min(horizon_hours, 365.0 * 24.0)
+    return max(flow.expected_shipments(window),
+               flow.expected_shipments(horizon_hours, horizon_hours - window)) / (window / 24.0)
+
+
 @dataclass
 class FacilityLoads:
     """Mean daily loads of a set of routes.
@@ -221,7 +244,7 @@ def facility_loads(scenario: Scenario, paths: Iterable[tuple[int, Route, float]]
     scenario : Scenario
     paths : iterable of (int, Route, float)
         ``(flow index, route, share of the flow)``; a flow split over routes appears once per
-        route.
+        route. A flow's volume is its busiest year's within the horizon (growth).
 
     Returns
     -------
@@ -235,9 +258,11 @@ def facility_loads(scenario: Scenario, paths: Iterable[tuple[int, Route, float]]
     # Vehicles are shared by loads on the same capacity link or consolidator: group them.
     groups: dict[tuple, list[tuple[int, float, float]]] = defaultdict(list)
     group_of: dict[tuple[int, int, str], tuple] = {}
+    per_day = {f: busiest_year_per_day(scenario.demand[f], scenario.horizon_hours)
+               for f, _, _ in paths}
     for p, (f, route, share) in enumerate(paths):
         flow = scenario.demand[f]
-        s = flow.shipments_per_day * share
+        s = per_day[f] * share
         u = s * flow.units_per_shipment
         group: tuple = ("own", p)
         for k, (a, b, mode) in enumerate(zip(route.nodes, route.nodes[1:], route.modes,
@@ -267,7 +292,7 @@ def facility_loads(scenario: Scenario, paths: Iterable[tuple[int, Route, float]]
     for p, (f, route, share) in enumerate(paths):
         flow = scenario.demand[f]
         com = scenario.commodities[flow.commodity]
-        s = flow.shipments_per_day * share
+        s = per_day[f] * share
         u = s * flow.units_per_shipment
         precleared = False
         for k, b in enumerate(route.nodes[1:], 1):

@@ -431,7 +431,21 @@ class Demand(_Model):
         Relative volume by calendar month (January first); normalised to mean 1, so the
         annual volume is unchanged.
     weekday : list of 7 float, optional
-        Relative volume by weekday (Monday first); normalised to mean 1.
+        Relative volume by weekday (Monday first, UTC days); normalised to mean 1.
+    hourly : list of 24 float, optional
+        Relative arrival rate by hour of the day (00:00–01:00 first), in the clock of
+        ``hourly_timezone``; normalised to mean 1, so each day's volume is unchanged and only
+        its timing moves (for peak-hour sizing of a gate). Months (``seasonality``) and
+        weekdays stay UTC.
+    hourly_timezone : str, default "UTC"
+        IANA time zone whose clock ``hourly`` follows, e.g. ``"Asia/Almaty"`` for trucks
+        leaving a Kazakh origin. A time zone with daylight saving shifts the profile with
+        the clock.
+    growth_per_year : float, optional
+        Growth of the volume per year of 365 days from ``start`` [fraction per year], > -1
+        and ≤ 10 (0.05 is +5 %/year). Compounded continuously, and scaled so that the first year's
+        volume is ``per_year`` (or ``per_day`` × 365): year k after start carries (1 +
+        ``growth_per_year``)^k times the first year's. Omitted: constant volume.
     modes : list of str, optional
         Restrict the flow to these modes (within the commodity's).
     choice : {"best", "logit"}, optional
@@ -459,6 +473,10 @@ class Demand(_Model):
                                                                        max_length=12)] | None = None
     weekday: Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=7,
                                                                    max_length=7)] | None = None
+    hourly: Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=24,
+                                                                  max_length=24)] | None = None
+    hourly_timezone: str = "UTC"
+    growth_per_year: Annotated[float, Field(gt=-1, le=10)] | None = None
     modes: list[Mode] | None = None
     choice: Literal["best", "logit"] | None = None
     logit_scale: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
@@ -475,6 +493,15 @@ class Demand(_Model):
             raise ValueError(f"split shares must sum to 1, not "
                              f"{sum(s.share for s in self.split):g}")
         return self
+
+    _zone = field_validator("hourly_timezone")(Calendar._zone.__func__)
+
+    @field_validator("hourly")
+    @classmethod
+    def _some_hour(cls, v: list[float] | None) -> list[float] | None:
+        if v is not None and sum(v) <= 0:
+            raise ValueError("hourly weights must not all be zero")
+        return v
 
     @model_validator(mode="after")
     def _one_rate(self) -> Demand:
@@ -494,8 +521,51 @@ class Demand(_Model):
 
     @property
     def shipments_per_day(self) -> float:
-        """Mean shipments per day, averaged over the year."""
+        """Mean shipments per day, averaged over the (first) year; see ``growth_per_year``."""
         return self.per_day if self.per_day is not None else self.per_year / 365.0
+
+    def growth_hours(self, t_hours: Any) -> Any:
+        """Growth-weighted time from model time 0 to ``t_hours`` [h].
+
+        The integral of the growth factor, so that ``shipments_per_day / 24 *
+        growth_hours(t)`` is the expected number of shipments created by ``t`` (monthly,
+        weekday and hourly profiles averaged out). Equal to ``t_hours`` without growth.
+
+        Parameters
+        ----------
+        t_hours : float or numpy.ndarray
+            Model time [h].
+
+        Returns
+        -------
+        float or numpy.ndarray
+            Growth-weighted time [h].
+        """
+        g = self.growth_per_year
+        if not g:
+            return t_hours
+        import numpy as np
+
+        year = 365.0 * 24.0
+        return year * np.expm1(np.log1p(g) * np.asarray(t_hours) / year) / g
+
+    def expected_shipments(self, horizon_hours: float, from_hours: float = 0.0) -> float:
+        """Expected shipments created between two model times, growth included.
+
+        Parameters
+        ----------
+        horizon_hours : float
+            End of the period [h].
+        from_hours : float, default 0
+            Start of the period [h].
+
+        Returns
+        -------
+        float
+            Expected count (profiles taken at their mean of 1).
+        """
+        span = self.growth_hours(horizon_hours) - self.growth_hours(from_hours)
+        return float(self.shipments_per_day / 24.0 * span)
 
 
 # --------------------------------------------------------------------------- the scenario
@@ -616,8 +686,8 @@ class Scenario(_Model):
         return self.warmup_days * 24.0
 
     def expected_shipments(self) -> float:
-        """Expected shipments created in one replication."""
-        return sum(d.shipments_per_day for d in self.demand) * self.horizon_days
+        """Expected shipments created in one replication (with each flow's growth)."""
+        return sum(d.expected_shipments(self.horizon_hours) for d in self.demand)
 
     def to_dict(self) -> dict[str, Any]:
         """The scenario as plain data (what a YAML file would hold), with every default."""
