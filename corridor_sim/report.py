@@ -137,7 +137,14 @@ def _settings(results: Results) -> pd.DataFrame:
     rows = {"start": str(sc.start), "horizon [days]": sc.horizon_days,
             "warm-up [days]": sc.warmup_days, "replications": results.replications,
             "seed": seed, "nodes": len(sc.nodes), "links": len(sc.links),
-            "demand flows": len(sc.demand)}
+            "demand flows": len(sc.demand),
+            "route choice": sc.routing.choice + (f" (logit scale {sc.routing.logit_scale:g})"
+                                                 if sc.routing.choice == "logit" else "")}
+    fitted = sc.routing.fitted
+    if fitted:
+        rows["route equilibrium"] = (f"relative gap {fitted.get('gap', float('nan')):.4f} after "
+                                     f"{fitted.get('iterations', 0):.0f} iterations of "
+                                     f"{fitted.get('replications', 0):.0f} replications")
     return pd.DataFrame({"value": [str(v) for v in rows.values()]},
                         index=pd.Index(list(rows), name="setting"))
 
