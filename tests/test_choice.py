@@ -244,3 +244,27 @@ def test_candidates_include_one_variant_per_parallel_mode():
     routes = candidate_routes(sc, sc.demand[0], k=5)
     direct = [r.modes for r in routes if r.nodes == ("origin", "destination")]
     assert sorted(direct) == [("rail",), ("road",)]
+
+
+def test_network_map_draws_the_routes_taken_with_width_by_volume():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    data = two_routes(3.0, 1.0, routing={"choice": "logit", "logit_scale": 2.0})
+    data["nodes"]["a"].update(lat=43.0, lon=77.0)
+    data["nodes"]["b"].update(lat=44.0, lon=78.0)
+    data["nodes"]["origin"].update(lat=43.5, lon=76.0)
+    data["nodes"]["destination"].update(lat=43.5, lon=79.0)
+    sc = scenario_from_dict(data)
+    ax = cs.plot.network(sc, flows=True, borders=False)
+    bands = {p.get_gid(): p.get_linewidth() for p in ax.patches
+             if (p.get_gid() or "").startswith("flow:")}
+    share_a = {o.label: o.share for o in assign(sc).flows[0].chosen}["origin>a>destination"]
+    assert set(bands) == {"flow:origin>a:road", "flow:a>destination:road",
+                          "flow:origin>b:road", "flow:b>destination:road"}
+    # widths grow linearly with volume: 1 + 13 × volume / the largest volume
+    assert bands["flow:origin>a:road"] - 1 == pytest.approx(
+        (bands["flow:origin>b:road"] - 1) * share_a / (1 - share_a), rel=1e-6)
+    plt.close("all")
