@@ -56,7 +56,7 @@ import networkx as nx
 import numpy as np
 
 from .errors import Problem
-from .loads import CalendarStats, expected_waits, facility_loads
+from .loads import CalendarStats, clearance_hours, expected_waits, facility_loads
 from .network import (
     Network,
     Route,
@@ -339,20 +339,7 @@ def _node_hours(scenario: Scenario, name: str, came_from: str | None, precleared
                 flow: Demand) -> float:
     """Mean time served at a facility by a vehicle of ``flow`` arriving from ``came_from``."""
     node = scenario.nodes[name]
-    com = scenario.commodities[flow.commodity]
-    hours = 0.0
-    st = node.service_time
-    pre = getattr(node, "precleared_service_time", None)
-    if precleared and pre is not None:
-        st = pre
-    if st is not None:
-        hours += st.mean
-    if node.inspection is not None:
-        hours += node.inspection.probability * node.inspection.time.mean
-    ins = com.inspection
-    if ins is not None and (ins.at is None and node.kind == "checkpoint"
-                            or ins.at is not None and name in ins.at):
-        hours += ins.probability * ins.time.mean
+    hours = clearance_hours(scenario, name, flow.commodity, precleared)
     if node.handling is not None:
         hours += node.handling.hours(1)
     transload = getattr(node, "transload", None)

@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .scenario.schema import Demand, Link, Scenario
 
 __all__ = ["CalendarStats", "FacilityLoads", "Load", "Stage", "busiest_year_per_day",
-           "daily_limit", "expected_waits",
+           "clearance_hours", "daily_limit", "expected_waits",
            "facility_loads", "stage_utilisations", "stage_wait_hours", "vehicles_per_day"]
 
 _FLUID_FROM = 0.98  # utilisation from which the wait grows as a fluid backlog
@@ -305,19 +305,7 @@ def facility_loads(scenario: Scenario, paths: Iterable[tuple[int, Route, float]]
             else:
                 total = sum(m[2] for m in groups[group]) or 1.0
                 v = group_vehicles[group] * u / total
-            per_vehicle = 0.0
-            st = node.service_time
-            pre = getattr(node, "precleared_service_time", None)
-            if precleared and pre is not None:
-                st = pre
-            if st is not None:
-                per_vehicle += st.mean
-            if node.inspection is not None:
-                per_vehicle += node.inspection.probability * node.inspection.time.mean
-            ins = com.inspection
-            if ins is not None and (ins.at is None and node.kind == "checkpoint"
-                                    or ins.at is not None and b in ins.at):
-                per_vehicle += ins.probability * ins.time.mean
+            per_vehicle = clearance_hours(scenario, b, flow.commodity, precleared)
             a, mode = route.nodes[k - 1], route.modes[k - 1]
             d = (node.directions or {}).get(a)
             load = out.clear[(b, a if d is not None and d.pool == "own" else "")]
@@ -334,6 +322,41 @@ def facility_loads(scenario: Scenario, paths: Iterable[tuple[int, Route, float]]
             if node.kind == "dry_port":
                 precleared = True
     return out
+
+
+def clearance_hours(scenario: Scenario, name: str, commodity: str, precleared: bool) -> float:
+    """Mean clearance work of one vehicle at a facility [h]: service and inspections.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    name : str
+        The facility node.
+    commodity : str
+        What the vehicle carries (its commodity's inspection may apply here).
+    precleared : bool
+        A dry port cleared it earlier on its route: the node's ``precleared_service_time``
+        applies where it has one.
+
+    Returns
+    -------
+    float
+    """
+    node = scenario.nodes[name]
+    hours = 0.0
+    st = node.service_time
+    pre = getattr(node, "precleared_service_time", None)
+    if precleared and pre is not None:
+        st = pre
+    if st is not None:
+        hours += st.mean
+    if node.inspection is not None:
+        hours += node.inspection.probability * node.inspection.time.mean
+    ins = scenario.commodities[commodity].inspection
+    if ins is not None and (ins.at is None and node.kind == "checkpoint"
+                            or ins.at is not None and name in ins.at):
+        hours += ins.probability * ins.time.mean
+    return hours
 
 
 def stage_utilisations(scenario: Scenario, name: str, loads: FacilityLoads,
