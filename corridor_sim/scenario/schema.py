@@ -15,6 +15,7 @@ from pydantic import Field, PlainSerializer, PlainValidator, field_validator, mo
 
 from .base import WEEKDAYS, Calendar, Mode, Shift, Weekday, _Model, clock_hours
 from .distributions import Constant, Distribution
+from ..windows import KpiWindow
 from .money import Carbon, Money, Section
 from .nodes import (
     FACILITY_KINDS,
@@ -447,6 +448,9 @@ class Scenario(_Model):
         CO2e intensities by mode and vehicle type; present, the run reports carbon.
     sections : dict of str to Section
         Named corridor sections (CAREC CPMM) whose speed with and without delay is reported.
+    kpi_windows : dict of str to KpiWindow
+        Named periods of the run (e.g. a harvest peak) whose waits are reported per node as
+        ``WINDOW:NODE.wait_hours.mean`` / ``.p95`` (see ``corridor_sim.windows``).
     """
 
     name: str
@@ -466,6 +470,7 @@ class Scenario(_Model):
     money: Money | None = None
     carbon: Carbon | None = None
     sections: dict[str, Section] = Field(default_factory=dict)
+    kpi_windows: dict[str, KpiWindow] = Field(default_factory=dict)
 
     @field_validator("calendars")
     @classmethod
@@ -523,6 +528,8 @@ class Scenario(_Model):
             del data["calendars"]["round_the_clock"]
         if not data.get("sections"):
             data.pop("sections", None)
+        if not data.get("kpi_windows"):
+            data.pop("kpi_windows", None)
         return data
 
     def with_changes(self, changes: dict[str, Any]) -> Scenario:
