@@ -13,9 +13,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, PlainSerializer, PlainValidator, field_validator, model_validator
 
+from ..windows import KpiWindow
 from .base import WEEKDAYS, Calendar, Mode, Shift, Weekday, _Model, clock_hours
 from .distributions import Constant, Distribution
-from ..windows import KpiWindow
 from .money import Carbon, Money, Section
 from .nodes import (
     FACILITY_KINDS,
