@@ -9,17 +9,19 @@ The method is **constrained ranking and selection**:
 
 1. *Common random numbers.* Every design runs replications ``0, 1, …`` with the same seed, so
    design ``a`` and design ``b`` see the same trucks arriving.
-2. *Feasibility check per design and constraint* — Stein's two-stage procedure. From
-   ``first`` replications, the sample standard deviation ``S₀`` of the per-replication
-   observation ``Y`` (``KPI − bound``, or for a pooled percentile ``over − (1−q)·waits``) gives
-   the replications needed, ``N = max(first, ⌈(h S₀ / ε)²⌉)`` with ``h`` the Student-t
-   quantile at ``1 − α'`` and ``ε`` the constraint's tolerance; the design is declared
+2. *Feasibility check per design and constraint* — an early look, then Stein's two-stage
+   procedure, each at error ``α'/2``. The early look is a one-sided t test on the first
+   ``first`` replications of the per-replication observation ``Y`` (``KPI − bound``, or for a
+   pooled percentile ``over − (1−q)·waits``): it settles designs far from the bound at once.
+   For a constraint it leaves open, the sample standard deviation ``S₀`` of ``Y`` gives the
+   replications needed, ``N = max(first, ⌈(h S₀ / ε)²⌉)`` with ``h`` the Student-t
+   quantile at ``1 − α'/2`` and ``ε`` the constraint's tolerance; the design is declared
    feasible for the constraint when the mean of ``Y`` over ``N`` replications is ≤ 0. Then a
    design whose true value is at least ``ε`` inside the bound is declared feasible, and one at
    least ``ε`` outside declared infeasible, each with probability ≥ ``1 − α'``. When ``N``
    would exceed ``replications.max``, the design runs ``max`` and is declared feasible only
-   if the one-sided ``1 − α'`` upper bound of the mean is ≤ 0, infeasible if the lower bound
-   is > 0, and *undecided* otherwise (never chosen).
+   if the one-sided ``1 − α'/2`` upper bound of the mean is ≤ 0, infeasible if the lower
+   bound is > 0, and *undecided* otherwise (never chosen).
 3. *Bonferroni.* ``α' = (1 − confidence) / (K · m)`` for ``K`` designs in the grid and ``m``
    constraints, so that **all** decisions outside the indifference zones are right at once
    with probability ≥ ``confidence`` — with common random numbers too (Bonferroni needs no
@@ -397,27 +399,40 @@ class _Search:
                                          + suggest(k, list(kpis))) for k in missing])
 
     def decide(self, designs: list[_Design], alpha: float) -> None:
-        """Stein's second stage and the feasibility decision of each design, in one batch."""
+        """Decide each design's feasibility: an early look, then Stein's second stage.
+
+        Each constraint gets two looks at error ``alpha / 2`` each: a one-sided t test on the
+        first stage (which settles designs far from the bound at once), then, for the
+        constraints it left open, Stein's second stage.
+        """
         spec = self.spec
         if not spec.constraints:
             for d in designs:
                 d.decision = "feasible"
             return
-        wants = []
+        n0, half = spec.first_replications, alpha / 2.0
+        wants, early = [], {}
         for d in designs:
-            frame = d.frame()
-            need = spec.first_replications
-            for c in spec.constraints:
-                y, tol = c.observations(frame.iloc[:spec.first_replications])
-                s0 = float(np.nanstd(y, ddof=1)) if np.isfinite(y).sum() > 1 else 0.0
-                need = max(need, stein_replications(s0, tol, spec.first_replications, alpha))
-            d.needed = need
-            wants.append((d, min(need, spec.max_replications)))
+            first = d.frame().iloc[:n0]
+            looks = [feasibility(c.observations(first)[0], math.inf, half)
+                     for c in spec.constraints]
+            d.needed = n0
+            if "infeasible" in looks or all(v == "feasible" for v in looks):
+                d.decision = "infeasible" if "infeasible" in looks else "feasible"
+                continue
+            for c, v in zip(spec.constraints, looks, strict=True):
+                if v == "undecided":
+                    y, tol = c.observations(first)
+                    s0 = float(np.nanstd(y, ddof=1)) if np.isfinite(y).sum() > 1 else 0.0
+                    d.needed = max(d.needed, stein_replications(s0, tol, n0, half))
+            early[d.name] = looks
+            wants.append((d, min(d.needed, spec.max_replications)))
         self.extend(wants)
-        for d in designs:
+        for d, _ in wants:
             frame = d.frame()
-            verdicts = [feasibility(c.observations(frame)[0], d.needed, alpha)
-                        for c in spec.constraints]
+            verdicts = [v if v != "undecided" else
+                        feasibility(c.observations(frame)[0], d.needed, half)
+                        for c, v in zip(spec.constraints, early[d.name], strict=True)]
             d.decision = ("infeasible" if "infeasible" in verdicts else
                           "undecided" if "undecided" in verdicts else "feasible")
 
@@ -461,31 +476,42 @@ def _bisection(search: _Search, designs: list[_Design], alpha: float) -> str | N
 
 
 def _scan(search: _Search, designs: list[_Design], alpha: float, batch: int) -> str | None:
-    """Cheapest first: stage 1 for every design, then decide in order of the objective."""
+    """Cheapest first: one replication of every design orders them by the objective.
+
+    Replication 0 of every design gives its objective; designs are then checked in that order
+    (first stage, Stein's second stage, decision), a batch at a time, until one is declared
+    feasible and the next ones cost more than it plus ``objective_tolerance``. If the
+    objective turns out to vary between replications, every design is checked instead and
+    the best mean among the feasible ones is chosen.
+    """
     spec = search.spec
     obj = spec.objectives[0]
-    search.extend([(designs[0], spec.first_replications)])
-    search.extend([(d, spec.first_replications) for d in designs[1:]])
+    search.extend([(designs[0], 1)])
+    search.extend([(d, 1) for d in designs[1:]])
     key = {d.name: obj.signed(_mean(d, obj.kpi)) for d in designs}
     order = sorted(designs, key=lambda d: (math.isnan(key[d.name]), key[d.name]))
-    deterministic = all(np.nanstd([k[obj.kpi] for k in d.kpis]) == 0 for d in designs)
-    chosen, limit = None, math.inf
+    chosen, limit, noisy = None, math.inf, False
     i = 0
     while i < len(order) and not search.out_of_budget():
         group = [d for d in order[i:i + batch] if key[d.name] <= limit]
         if not group:
             break
+        search.extend([(d, spec.first_replications) for d in group])
+        if any(np.nanstd([k[obj.kpi] for k in d.kpis]) > 0 for d in group):
+            noisy = True
+            break
         search.decide(group, alpha)
         i += len(group)
-        if deterministic:
-            for d in group:
-                if chosen is None and d.decision == "feasible":
-                    chosen = d.name
-                    limit = key[d.name] + spec.objective_tolerance * abs(key[d.name])
-    if not deterministic:
+        for d in group:
+            if chosen is None and d.decision == "feasible":
+                chosen = d.name
+                limit = key[d.name] + spec.objective_tolerance * abs(key[d.name])
+    if noisy and not search.out_of_budget():
+        search.extend([(d, spec.first_replications) for d in designs])
+        search.decide([d for d in designs if d.decision == "not checked"], alpha)
         feasible = [d for d in designs if d.decision == "feasible"]
-        if feasible:
-            chosen = min(feasible, key=lambda d: key[d.name]).name
+        chosen = min(feasible, key=lambda d: obj.signed(_mean(d, obj.kpi))).name \
+            if feasible else None
     return chosen
 
 

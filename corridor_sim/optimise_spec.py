@@ -35,8 +35,8 @@ from .errors import Problem, ScenarioError
 from .scenario.schema import Scenario
 from .windows import over_kpi, parse_window_kpi
 
-__all__ = ["METHODS", "Constraint", "Objective", "OptimisationSpec", "load_spec",
-           "parse_constraint", "parse_decision"]
+__all__ = ["METHODS", "Constraint", "Objective", "OptimisationSpec", "bundled_specs",
+           "load_spec", "make_spec", "parse_constraint", "parse_decision", "spec_path"]
 
 METHODS = ("auto", "scan", "bisection", "all")
 """Search methods: see :func:`corridor_sim.optimise`."""
@@ -458,12 +458,56 @@ def _with_limits(scenario: Scenario, constraints: list[Constraint]
                                   for w, v in limits.items()}), []
 
 
+def bundled_specs() -> list[str]:
+    """Names of the specs shipped with the package (``scenarios/specs/*.yaml``).
+
+    Returns
+    -------
+    list of str
+    """
+    from .scenario.bundled import SCENARIO_DIR
+
+    return sorted(p.stem for p in (SCENARIO_DIR / "specs").glob("*.yaml"))
+
+
+def spec_path(source: str | Path) -> Path:
+    """A spec file, or the path of a bundled spec by name (e.g. ``"nur_zholy_capacity"``).
+
+    Parameters
+    ----------
+    source : str or Path
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    ScenarioError
+        If it is neither a file nor a bundled spec.
+    """
+    from .scenario.bundled import SCENARIO_DIR
+
+    path = Path(source)
+    if path.is_file():
+        return path
+    named = SCENARIO_DIR / "specs" / f"{path.stem}.yaml"
+    if len(path.parts) == 1 and named.is_file():
+        return named
+    from .scenario.references import suggest
+
+    raise ScenarioError([Problem("", f"no spec file {str(source)!r} and no bundled spec of that "
+                                 f"name; the bundled ones are {', '.join(bundled_specs())}"
+                                 + suggest(path.stem, bundled_specs()))])
+
+
 def load_spec(path: str | Path) -> OptimisationSpec:
     """Read and validate a spec file (see the module's description).
 
     Parameters
     ----------
     path : str or Path
+        A spec file, or a bundled spec's name (:func:`bundled_specs`).
 
     Returns
     -------
@@ -476,7 +520,7 @@ def load_spec(path: str | Path) -> OptimisationSpec:
     """
     from .scenario.loader import _locate, _read_yaml, load_scenario
 
-    path = Path(path)
+    path = spec_path(path)
     label = str(path)
     data, locs, problems = _read_yaml(path)
     if problems:
