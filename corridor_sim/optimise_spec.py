@@ -531,8 +531,9 @@ def load_spec(path: str | Path) -> OptimisationSpec:
     if not isinstance(data, dict):
         raise ScenarioError([Problem("", "a spec is a mapping with scenario, decisions, "
                                      "objective and constraints", label)])
-    problems = [Problem(k, "unknown key; expected one of " + ", ".join(sorted(allowed)),
-                        keys=(k,)) for k in data if k not in allowed]
+    unknown = [Problem(k, "unknown key; expected one of " + ", ".join(sorted(allowed)),
+                       keys=(k,)) for k in data if k not in allowed]
+    problems = []
     for key in ("scenario", "decisions", "objective"):
         if key not in data:
             problems.append(Problem(key, "required key is missing", keys=()))
@@ -542,17 +543,17 @@ def load_spec(path: str | Path) -> OptimisationSpec:
         if not isinstance(value, dict):
             problems.append(Problem(key, f"must be a mapping, got {value!r}", keys=(key,)))
     if problems:
-        raise ScenarioError(_locate(problems, locs, label))
+        raise ScenarioError(_locate(unknown + problems, locs, label))
     ref = str(data["scenario"])
     near = path.parent / ref
     try:
         scenario = load_scenario(near if near.suffix == ".yaml" and near.is_file() else ref)
     except ScenarioError as err:
-        raise ScenarioError(_locate([Problem("scenario", f"cannot load {ref!r}: {p}",
-                                             keys=("scenario",)) for p in err.problems],
-                                    locs, label)) from None
+        raise ScenarioError(_locate(unknown + [
+            Problem("scenario", f"cannot load {ref!r}: {p}", keys=("scenario",))
+            for p in err.problems], locs, label)) from None
     try:
-        return make_spec(
+        spec = make_spec(
             scenario, data["decisions"], data["objective"], data.get("constraints") or [],
             confidence=data.get("confidence", 0.95),
             first_replications=reps.get("first", 10), max_replications=reps.get("max", 40),
@@ -562,4 +563,7 @@ def load_spec(path: str | Path) -> OptimisationSpec:
             objective_tolerance=data.get("objective_tolerance", 0.05),
             name=data.get("name") or path.stem, source=label)
     except ScenarioError as err:
-        raise ScenarioError(_locate(err.problems, locs, label)) from None
+        raise ScenarioError(_locate(unknown + err.problems, locs, label)) from None
+    if unknown:
+        raise ScenarioError(_locate(unknown, locs, label))
+    return spec
