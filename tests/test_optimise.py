@@ -150,8 +150,7 @@ def test_pareto_front_and_plots(tmp_path):
                       objective=["border.utilisation", "peak:border.wait_hours.mean"],
                       first_replications=3, seed=2, progress=False)
     assert opt.chosen is not None and opt.pareto is not None
-    # more lanes: lower utilisation and shorter waits — no design dominates another? The
-    # front holds exactly the non-dominated means
+    # the front holds exactly the designs whose means no other design beats on both
     means = opt.trace[["border.utilisation", "peak:border.wait_hours.mean"]]
     assert set(opt.pareto.index) == set(pareto_front(means))
     ax = cs.plot.pareto(opt)
@@ -161,6 +160,9 @@ def test_pareto_front_and_plots(tmp_path):
               "report.html", "run.json", "chosen.csv", "chosen_scenario.yaml"):
         assert (out / f).is_file(), f
     assert "Pareto front" in (out / "report.html").read_text(encoding="utf-8")
+    again = load_spec(out / "spec.yaml")  # the folder holds the whole problem, seed included
+    assert again.scenario == opt.spec.scenario and again.seed == opt.spec.seed
+    assert again.decisions == opt.spec.decisions and again.objectives == opt.spec.objectives
 
 
 def test_same_spec_and_seed_reproduce_the_search_on_worker_processes():
@@ -173,6 +175,22 @@ def test_same_spec_and_seed_reproduce_the_search_on_worker_processes():
     b = cs.optimise(sc, workers=2, **kwargs)
     pd.testing.assert_frame_equal(a.trace, b.trace)
     assert a.chosen == b.chosen
+
+
+@pytest.mark.slow
+def test_probability_of_correct_selection_over_many_seeds():
+    """The smallest c is found in at least 95% of seeds (the stated confidence)."""
+    lanes = list(range(4, 10))
+    answer = min(c for c in lanes if p_wait_over(c, 1.0) <= 0.05)
+    seeds = range(100, 140)
+    correct = sum(
+        cs.optimise(short(), {"nodes.border.lanes.general": lanes},
+                    objective="border.utilisation",
+                    constraints=["peak:border.wait_hours.p95 <= 1"], monotone=True,
+                    first_replications=5, max_replications=20, seed=seed,
+                    progress=False).chosen == f"nodes.border.lanes.general={answer}"
+        for seed in seeds)
+    assert correct / len(seeds) >= 0.95
 
 
 # --------------------------------------------------------------------------- windows
