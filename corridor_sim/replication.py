@@ -116,10 +116,7 @@ def run_replication(task: tuple) -> ReplicationOutcome:
     # baseline). Collecting before each replication frees the previous one; in a fresh process
     # it costs almost nothing.
     gc.collect()
-    windows = None
-    if scenario.kpi_windows:
-        from .windows import window_hours
+    from .windows import scenario_windows
 
-        windows = {name: (*window_hours(scenario, w), list(w.wait_limits_hours))
-                   for name, w in scenario.kpi_windows.items()}
-    return reduce(simulate(scenario, task[1], task[2]), keep, windows=windows)
+    return reduce(simulate(scenario, task[1], task[2]), keep,
+                  windows=scenario_windows(scenario))

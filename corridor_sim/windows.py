@@ -42,8 +42,8 @@ if TYPE_CHECKING:
     from .records import ReplicationData
     from .scenario.schema import Scenario
 
-__all__ = ["KpiWindow", "over_kpi", "parse_window_kpi", "window_hours", "window_kpis",
-           "window_problems"]
+__all__ = ["KpiWindow", "over_kpi", "parse_window_kpi", "scenario_windows", "window_hours",
+           "window_kpis", "window_problems"]
 
 _WINDOW_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 _WINDOW_KPI = re.compile(r"^(?P<window>[A-Za-z][A-Za-z0-9_-]*):(?P<node>[^:]+)\."
@@ -95,6 +95,23 @@ def window_hours(scenario: Scenario, window: KpiWindow) -> tuple[float, float]:
     end = dt.datetime(window.end.year, window.end.month, window.end.day,
                       tzinfo=dt.timezone.utc) + dt.timedelta(days=1)
     return (start - t0).total_seconds() / 3600.0, (end - t0).total_seconds() / 3600.0
+
+
+def scenario_windows(scenario: Scenario) -> dict[str, tuple[float, float, list[float]]] | None:
+    """The scenario's windows as :func:`window_kpis` takes them, or None without any.
+
+    Parameters
+    ----------
+    scenario : Scenario
+
+    Returns
+    -------
+    dict of str to (start_hours, end_hours, limits_hours), or None
+    """
+    if not scenario.kpi_windows:
+        return None
+    return {name: (*window_hours(scenario, w), list(w.wait_limits_hours))
+            for name, w in scenario.kpi_windows.items()}
 
 
 def window_problems(scenario: Scenario) -> list[Problem]:
