@@ -391,11 +391,13 @@ class _Search:
 
     def _check_kpis(self, kpis: Mapping[str, float]) -> None:
         self.checked_kpis = True
-        names = [o.kpi for o in self.spec.objectives] + [
-            k for c in self.spec.constraints for k in c.needed_kpis()]
-        missing = [k for k in dict.fromkeys(names) if k not in kpis]
+        where = {o.kpi: "objective" for o in self.spec.objectives}
+        for i, c in enumerate(self.spec.constraints):
+            for k in c.needed_kpis():
+                where.setdefault(k, f"constraints[{i}]")
+        missing = [k for k in where if k not in kpis]
         if missing:
-            raise ScenarioError([Problem("objective/constraints", f"no KPI {k!r} in the runs"
+            raise ScenarioError([Problem(where[k], f"no KPI {k!r} in the runs"
                                          + suggest(k, list(kpis))) for k in missing])
 
     def decide(self, designs: list[_Design], alpha: float) -> None:
