@@ -26,6 +26,7 @@ from .engine.space import DeadlockError
 from .errors import CorridorSimError, NoRouteError, Problem, ScenarioError
 from .executors import ExecutorError
 from .experiment import PrecisionWarning, run
+from .optimise import Optimisation, optimise
 from .results import Results
 from .scenario import Scenario, bundled, bundled_names, load_scenario
 from .warmup import WarmupWarning
@@ -41,6 +42,7 @@ __all__ = [
     "DeadlockError",
     "ExecutorError",
     "NoRouteError",
+    "Optimisation",
     "PrecisionWarning",
     "Problem",
     "Results",
@@ -53,6 +55,7 @@ __all__ = [
     "calibration_report",
     "compare",
     "load_scenario",
+    "optimise",
     "plot",
     "run",
     "sweep",

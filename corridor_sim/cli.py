@@ -1,4 +1,4 @@
-"""The ``corridor-sim`` command line: run, compare, sweep, map, validate and list scenarios.
+"""The ``corridor-sim`` command line: run, compare, sweep, optimise, map, validate, list.
 
 Every command delegates to the Python API; a user mistake prints ``FILE:LINE: key: message``
 lines and exits with status 2, without a traceback and without writing anything. Warnings
@@ -84,6 +84,21 @@ def _parser() -> argparse.ArgumentParser:
                    "nodes.khorgos_road.lanes.general=4,6,8; repeatable")
     _executor_options(s)
     s.add_argument("-o", "--out", type=Path, help="output folder (default results/sweep-<name>/)")
+
+    o = sub.add_parser("optimise", help="cheapest design meeting service levels (capacity "
+                       "planning)")
+    o.add_argument("spec", help="spec file (see docs/howto/plan-capacity.md) or a bundled "
+                   "spec's name, e.g. nur_zholy_capacity")
+    o.add_argument("-o", "--out", type=Path,
+                   help="output folder (default results/optimise-<name>/)")
+    o.add_argument("-s", "--seed", type=int, help="base seed (default: the spec's)")
+    o.add_argument("-w", "--workers", type=int, default=1,
+                   help="local worker processes (or Dask workers of a local cluster)")
+    o.add_argument("--executor", choices=("serial", "processes", "dask"),
+                   help="where replications run (default: processes when --workers > 1)")
+    o.add_argument("--address", help="Dask scheduler address tcp://HOST:PORT")
+    o.add_argument("--no-plots", action="store_true", help="skip the plots")
+    o.add_argument("-q", "--quiet", action="store_true", help="no progress bar or table")
 
     m = sub.add_parser("map", help="draw the corridor network of a scenario")
     m.add_argument("scenario", help="scenario file or bundled name")
@@ -392,6 +407,43 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_optimise(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from ._files import check_output_folder, safe_name
+    from .errors import Problem, ScenarioError
+    from .optimise import optimise
+    from .optimise_spec import load_spec
+
+    if args.workers < 1 or args.workers > 1024:
+        raise ScenarioError([Problem("--workers", f"must be in 1 … 1024, got {args.workers}")])
+    if args.seed is not None and args.seed < 0:
+        raise ScenarioError([Problem("--seed", f"must be ≥ 0, got {args.seed}")])
+    spec = load_spec(args.spec)
+    if args.seed is not None:
+        spec = dataclasses.replace(spec, seed=args.seed)
+    out = args.out or Path("results") / f"optimise-{safe_name(spec.name)}"
+    check_output_folder(out)
+    opt = _with_warnings(lambda: optimise(spec, workers=args.workers, executor=args.executor,
+                                          address=args.address,
+                                          progress=False if args.quiet else None))
+    opt.to_dir(out, plots=not args.no_plots)
+    if not args.quiet:
+        ran = opt.trace[opt.trace["replications"] > 0]
+        print(f"\n{spec.name}: {len(ran)} of {len(opt.trace)} designs run, "
+              f"{int(ran['replications'].sum())} replications, {opt.seconds:.0f} s "
+              f"({opt.stopped})")
+        if opt.chosen is None:
+            print("no design was declared feasible")
+        else:
+            print(f"chosen: {opt.chosen}\n")
+            print(_frame_text(opt.table()))
+            if opt.runner_ups:
+                print("\nrunner-ups not statistically worse: " + "; ".join(opt.runner_ups))
+        print(f"\nresults written to {out}/ (open report.html)")
+    return 0
+
+
 def _cmd_map(args: argparse.Namespace) -> int:
     from ._files import safe_name
     from .errors import Problem, ScenarioError
@@ -511,9 +563,9 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"run": _cmd_run, "compare": _cmd_compare, "sweep": _cmd_sweep, "map": _cmd_map,
-             "calibrate": _cmd_calibrate, "validate": _cmd_validate, "routes": _cmd_routes,
-             "list": _cmd_list}
+_COMMANDS = {"run": _cmd_run, "compare": _cmd_compare, "sweep": _cmd_sweep,
+             "optimise": _cmd_optimise, "map": _cmd_map, "calibrate": _cmd_calibrate,
+             "validate": _cmd_validate, "routes": _cmd_routes, "list": _cmd_list}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -61,7 +61,9 @@ class ReplicationOutcome:
 
 
 def reduce(data: ReplicationData, keep: bool = False,
-           bin_hours: float | None = None) -> ReplicationOutcome:
+           bin_hours: float | None = None,
+           windows: dict[str, tuple[float, float, list[float]]] | None = None
+           ) -> ReplicationOutcome:
     """Reduce one replication's records to its outcome.
 
     Parameters
@@ -71,15 +73,23 @@ def reduce(data: ReplicationData, keep: bool = False,
         Keep the raw columns in the outcome.
     bin_hours : float, optional
         Width of the series' bins [h]; default :func:`corridor_sim.series.default_bin_hours`.
+    windows : dict, optional
+        KPI windows: name → (start [h], end [h], wait limits [h]); their KPIs
+        (:func:`corridor_sim.windows.window_kpis`) join the replication's.
 
     Returns
     -------
     ReplicationOutcome
     """
+    kpis = replication_kpis(data)
+    if windows:
+        from .windows import window_kpis
+
+        kpis.update(window_kpis(data, windows))
     return ReplicationOutcome(
         replication=data.replication, seed=data.seed, start=data.start,
         horizon_hours=data.horizon_hours, warmup_hours=data.warmup_hours,
-        kpis=replication_kpis(data), series=binned_series(data, bin_hours),
+        kpis=kpis, series=binned_series(data, bin_hours),
         lead_times=lead_time_quantiles(data), data=data if keep else None)
 
 
@@ -106,5 +116,7 @@ def run_replication(task: tuple) -> ReplicationOutcome:
     # baseline). Collecting before each replication frees the previous one; in a fresh process
     # it costs almost nothing.
     gc.collect()
-    outcome = reduce(simulate(scenario, task[1], task[2]), keep)
-    return outcome
+    from .windows import scenario_windows
+
+    return reduce(simulate(scenario, task[1], task[2]), keep,
+                  windows=scenario_windows(scenario))

@@ -56,8 +56,11 @@ class Results:
                  replications: Iterable[ReplicationOutcome | ReplicationData], *,
                  tables: dict | None = None) -> None:
         self.scenario = scenario
-        outcomes = [r if isinstance(r, ReplicationOutcome) else reduce(r, keep=True)
-                    for r in replications]
+        from .windows import scenario_windows
+
+        windows = scenario_windows(scenario)
+        outcomes = [r if isinstance(r, ReplicationOutcome) else
+                    reduce(r, keep=True, windows=windows) for r in replications]
         self.outcomes = sorted(outcomes, key=lambda o: o.replication)
         self._tables = dict(tables or {})
         self._throughput: dict[tuple[str, str], pd.DataFrame] = {}

@@ -12,7 +12,9 @@ SHORT = {"horizon_days": 40, "warmup_days": 5}
 def test_bundled_scenario_runs_and_conserves(name):
     sc = cs.bundled(name)
     assert sc.description
-    k = cs.run(sc.with_changes(SHORT), replications=1, seed=1).kpis
+    # a shortened run drops the KPI windows, which would lie beyond its end
+    short = {**SHORT, "kpi_windows": None} if sc.kpi_windows else SHORT
+    k = cs.run(sc.with_changes(short), replications=1, seed=1).kpis
     assert (k["created"] == k["delivered"] + k["in_system"] + k["rejected"]).all()
     assert k["created"].iloc[0] > 0
 

@@ -12,6 +12,8 @@ Each function takes ``ax=None`` (a new figure when omitted) and returns the matp
 - :func:`lead_times` — lead-time distribution per commodity;
 - :func:`scorecard` — the decision scorecard: the primary criterion's paired differences;
 - :func:`queue` — queue length over time at a node, with a band across replications;
+- :func:`pareto` — a capacity-planning search's designs by two KPIs, with the Pareto front;
+- :func:`optimisation_trace` — the designs of a search in the order they were run;
 - :func:`network` — the corridor map at the scenario's coordinates over country outlines,
   with insets for crowded clusters, optionally coloured by a node KPI.
 """
@@ -25,6 +27,7 @@ from typing import TYPE_CHECKING
 from ._base import PALETTE
 from ._compare import compare, throughput_differs
 from ._map import network
+from ._pareto import optimisation_trace, pareto
 from ._scorecard import scorecard
 from ._series import holiday_spans, lead_times, queue, throughput
 
@@ -34,9 +37,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..comparison import Comparison
     from ..results import Results
 
-__all__ = ["PALETTE", "compare", "holiday_spans", "lead_times", "network", "queue",
-           "save_comparison_plots", "save_run_plots", "scorecard", "throughput",
-           "throughput_differs"]
+__all__ = ["PALETTE", "compare", "holiday_spans", "lead_times", "network",
+           "optimisation_trace", "pareto", "queue", "save_comparison_plots", "save_run_plots",
+           "scorecard", "throughput", "throughput_differs"]
 
 
 def _save(ax, path: Path) -> None:  # noqa: ANN001 - a matplotlib Axes

@@ -526,6 +526,10 @@ def _semantic_problems(scenario: schema.Scenario) -> list[Problem]:
     if problems:
         return problems
     problems = money_problems(scenario)
+    if scenario.kpi_windows:
+        from ..windows import window_problems
+
+        problems += window_problems(scenario)
     expected = scenario.expected_shipments()
     if expected > scenario.max_shipments:
         problems.append(Problem(

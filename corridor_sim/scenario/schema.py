@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, PlainSerializer, PlainValidator, field_validator, model_validator
 
+from ..windows import KpiWindow
 from .base import WEEKDAYS, Calendar, Mode, Shift, Weekday, _Model, clock_hours
 from .distributions import Constant, Distribution
 from .money import Carbon, Money, Section
@@ -619,6 +620,9 @@ class Scenario(_Model):
         Named corridor sections (CAREC CPMM) whose speed with and without delay is reported.
     routing : Routing
         How flows choose among routes and modes.
+    kpi_windows : dict of str to KpiWindow
+        Named periods of the run (e.g. a harvest peak) whose waits are reported per node as
+        ``WINDOW:NODE.wait_hours.mean`` / ``.p95`` (see ``corridor_sim.windows``).
     """
 
     name: str
@@ -639,6 +643,7 @@ class Scenario(_Model):
     carbon: Carbon | None = None
     sections: dict[str, Section] = Field(default_factory=dict)
     routing: Routing = Field(default_factory=Routing)
+    kpi_windows: dict[str, KpiWindow] = Field(default_factory=dict)
 
     @field_validator("calendars")
     @classmethod
@@ -696,6 +701,8 @@ class Scenario(_Model):
             del data["calendars"]["round_the_clock"]
         if not data.get("sections"):
             data.pop("sections", None)
+        if not data.get("kpi_windows"):
+            data.pop("kpi_windows", None)
         return data
 
     def with_changes(self, changes: dict[str, Any]) -> Scenario:
