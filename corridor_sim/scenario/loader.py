@@ -18,6 +18,7 @@ from ..errors import Problem, ScenarioError
 from . import guards, schema
 from .money import money_problems
 from .references import hashable, reference_problems, suggest
+from .windows import window_problems
 
 __all__ = ["apply_changes", "load_scenario", "parse_path", "scenario_from_dict", "to_yaml"]
 
@@ -527,8 +528,6 @@ def _semantic_problems(scenario: schema.Scenario) -> list[Problem]:
         return problems
     problems = money_problems(scenario)
     if scenario.kpi_windows:
-        from ..windows import window_problems
-
         problems += window_problems(scenario)
     expected = scenario.expected_shipments()
     if expected > scenario.max_shipments:

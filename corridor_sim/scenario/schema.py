@@ -13,7 +13,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, PlainSerializer, PlainValidator, field_validator, model_validator
 
-from ..windows import KpiWindow
 from .base import WEEKDAYS, Calendar, Mode, Shift, Weekday, _Model, clock_hours
 from .distributions import Constant, Distribution
 from .money import Carbon, Money, Section
@@ -35,6 +34,7 @@ from .nodes import (
     TerminalNode,
     Transload,
 )
+from .windows import KpiWindow
 
 __all__ = [
     "FACILITY_KINDS",
