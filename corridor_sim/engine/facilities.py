@@ -111,6 +111,14 @@ class Station:
     daily_limit : int or callable, optional
         At most this many jobs start per local calendar day; a callable gives the limit of
         each local day index (None: no limit that day).
+
+    Attributes
+    ----------
+    busy_hours : float
+        Server-hours busy within [``rec.warmup_hours``, now] of the jobs finished so far [h];
+        a job finished is counted from its start or the end of the warm-up, whichever is later.
+    vehicles, vehicles_before : int
+        Jobs finished at or after, and before, the end of the warm-up.
     """
 
     def __init__(self, env: simpy.Environment, index: int, calendar: OperatingCalendar,
@@ -129,6 +137,11 @@ class Station:
         self.q_green: deque[Job] = deque()
         self._wake_at = float("inf")
         self._always = calendar.always_open and daily_limit is None
+        self.busy_hours = 0.0
+        self.vehicles = self.vehicles_before = 0
+        self._warmup = rec.warmup_hours
+        if index >= 0:
+            rec.add_station(self)
 
     @property
     def queue_length(self) -> int:
@@ -222,9 +235,20 @@ class Station:
             self.free_green += 1
         else:
             self.free_general += 1
-        self.rec.job(self.index, start, self.env.now, len(job.sids), 0.0)
+        self._served(job, start)
         self.done(job)
         self._dispatch()
+
+    def _served(self, job: Job, start: float) -> None:
+        """Count a job served from ``start`` to now; a train or flight also gets a job row."""
+        now, lo = self.env._now, self._warmup
+        if now >= lo:
+            self.vehicles += 1
+            self.busy_hours += now - start if start >= lo else now - lo
+        else:
+            self.vehicles_before += 1
+        if len(job.sids) > 1:
+            self.rec.job(self.index, start, now, len(job.sids), 0.0)
 
     def block_on_exit(self, can_leave: Callable[[Job, Callable[[], None]], bool]) -> None:
         """Hold a server after service until ``can_leave(job, resume)`` finds room ahead.
@@ -246,7 +270,7 @@ class Station:
             self.free_green += 1
         else:
             self.free_general += 1
-        self.rec.job(self.index, start, self.env.now, len(job.sids), 0.0)
+        self._served(job, start)
         self.done(job)
         self._dispatch()
 

@@ -125,7 +125,7 @@ class CorridorModel:
     def __init__(self, scenario: Scenario, replication: int, seed: int) -> None:
         self.scenario, self.replication, self.seed = scenario, replication, seed
         self.env = simpy.Environment()
-        self.rec = Recorder()
+        self.rec = Recorder(scenario.warmup_hours)
         self.network = Network(scenario)
         self.node_names = list(scenario.nodes)
         self.node_index = {n: i for i, n in enumerate(self.node_names)}
