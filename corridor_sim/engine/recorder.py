@@ -41,11 +41,12 @@ class Recorder:
                 "j_station", "j_start", "j_end", "j_size", "j_units",
                 "o_space", "o_time", "o_used", "o_approach", "o_blocked",
                 "b_vrow", "b_hours", "w_station", "w_sid", "w_queued", "w_left")
-    __slots__ = (*_COLUMNS, "warmup_hours", "_stations")
+    __slots__ = (*_COLUMNS, "warmup_hours", "_stations", "_visits", "_visit_room")
 
     def __init__(self, warmup_hours: float = 0.0) -> None:
         self.warmup_hours = warmup_hours
         self._stations: list = []
+        self._visits = self._visit_room = 0  # visit rows used, and allocated
         self.s_flow = array("i")
         self.s_created = array("d")
         self.s_end = array("d")
@@ -113,17 +114,35 @@ class Recorder:
 
         Service start and departure stay NaN until :meth:`start` and :meth:`depart` fill
         them, so visits still open at the end of the run are kept (and counted in queues)
-        rather than lost.
+        rather than lost. Rows are written into columns allocated ahead (see
+        :meth:`_grow_visits`), not appended one by one.
         """
-        nan = np.nan
-        vrow = self.s_vrow
+        r = self._visits
+        end = r + len(sids)
+        if end > self._visit_room:
+            self._grow_visits(end)
+        self._visits = end
+        vrow, v_sid, v_node, v_arrived = self.s_vrow, self.v_sid, self.v_node, self.v_arrived
         for sid in sids:
-            vrow[sid] = len(self.v_sid)
-            self.v_sid.append(sid)
-            self.v_node.append(node)
-            self.v_arrived.append(now)
-            self.v_started.append(nan)
-            self.v_departed.append(nan)
+            vrow[sid] = r
+            v_sid[r] = sid
+            v_node[r] = node
+            v_arrived[r] = now
+            r += 1
+
+    def _grow_visits(self, need: int) -> None:
+        """Allocate visit rows ahead: at least ``need``, and half as many again as there are.
+
+        New rows have NaN start and departure; the unused ones are cut off by :meth:`freeze`.
+        """
+        add = max(need, self._visit_room + self._visit_room // 2, 1024) - self._visit_room
+        self.v_sid.extend(array("q", bytes(8 * add)))
+        self.v_node.extend(array("i", bytes(4 * add)))
+        self.v_arrived.extend(array("d", bytes(8 * add)))
+        nan = array("d", [np.nan]) * add
+        self.v_started.extend(nan)
+        self.v_departed.extend(nan)
+        self._visit_room += add
 
     def start(self, sids: list[int], now: float) -> None:
         """Service began at ``now`` [h] for the open visits of these shipments (if not yet)."""
@@ -184,6 +203,11 @@ class Recorder:
         With the stations' totals as ``u_busy_hours`` [h], ``u_vehicles`` and
         ``u_vehicles_before``, one entry per station number.
         """
+        for name in ("v_sid", "v_node", "v_arrived", "v_started", "v_departed"):
+            col = getattr(self, name)
+            if len(col) > self._visits:
+                del col[self._visits:]  # rows allocated ahead and never used
+        self._visit_room = self._visits
         out = {}
         for name in self._COLUMNS:
             col = getattr(self, name)
