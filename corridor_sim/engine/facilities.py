@@ -150,7 +150,7 @@ class Station:
 
     def arrive(self, job: Job) -> None:
         """A job joins the queue; it starts at once if a server is free and the station open."""
-        job.queued = now = self.env.now
+        job.queued = now = self.env._now
         if self._always and not (self.q_general or self.q_green):
             # Nobody waits and nothing closes: start on a free server, as `_dispatch` would.
             if job.green and self.free_green:
@@ -169,10 +169,10 @@ class Station:
         """Make sure the station looks at its queue again at model time ``t``."""
         if t < self._wake_at and t != float("inf"):
             self._wake_at = t
-            call_later(self.env, t - self.env.now, self._on_wake)
+            call_later(self.env, t - self.env._now, self._on_wake)
 
     def _on_wake(self, ev: Tick) -> None:
-        if self.env.now >= self._wake_at:
+        if self.env._now >= self._wake_at:
             self._wake_at = float("inf")
         self._dispatch()
 
@@ -195,7 +195,7 @@ class Station:
     def _dispatch(self) -> None:
         if not (self.q_general or self.q_green):
             return
-        now = self.env.now
+        now = self.env._now
         cal = self.calendar
         if not cal.always_open and not cal.is_open(now):
             self._wake(cal.next_open(now))
@@ -225,8 +225,11 @@ class Station:
             self.free_green -= 1
         else:
             self.free_general -= 1
-        if not job.begun:
-            job.begin(self.rec, now)
+        if not job.begun:  # Job.begin, inlined on this hot path
+            job.begun = True
+            self.rec.start(job.sids, now)
+            if job.held is not None:
+                job.release_held()
         call_later(self.env, self.service(job), self._finish, (job, green, now))
 
     def _finish(self, ev: Tick) -> None:
@@ -235,7 +238,14 @@ class Station:
             self.free_green += 1
         else:
             self.free_general += 1
-        self._served(job, start)
+        now, lo = self.env._now, self._warmup  # self._served(job, start), inlined
+        if now >= lo:
+            self.vehicles += 1
+            self.busy_hours += now - start if start >= lo else now - lo
+        else:
+            self.vehicles_before += 1
+        if len(job.sids) > 1:
+            self.rec.job(self.index, start, now, len(job.sids), 0.0)
         self.done(job)
         self._dispatch()
 
@@ -337,7 +347,7 @@ class Delay:
     def arrive(self, job: Job) -> None:
         """Start the delay of a job."""
         if not job.begun:
-            job.begin(self.rec, self.env.now)
+            job.begin(self.rec, self.env._now)
         call_later(self.env, self.duration(job), self._finish, job)
 
     def _finish(self, ev: Tick) -> None:
@@ -395,7 +405,7 @@ class Facility:
 
     def enter(self, job: Job) -> None:
         """A job arrives at the node."""
-        job.arrived = now = self.env.now
+        job.arrived = now = self.env._now
         job.begun = False
         self.rec.arrive(job.sids, self.index, now)
         if self.stages:
@@ -414,7 +424,7 @@ class Facility:
         self.enter = self._enter_admitted
 
     def _enter_admitted(self, job: Job) -> None:
-        job.arrived = now = self.env.now
+        job.arrived = now = self.env._now
         job.begun = False
         self.rec.arrive(job.sids, self.index, now)
         if self._admit(job, lambda: self._proceed(job)):
@@ -468,7 +478,7 @@ class Facility:
         self._leave(job)
 
     def _leave(self, job: Job) -> None:
-        now = self.env.now
+        now = self.env._now
         if not job.begun:
             job.begin(self.rec, now)
         self.rec.depart(job.sids, now)
@@ -516,7 +526,7 @@ class Consolidator:
 
     def arrive(self, job: Job) -> None:
         """Loads of a job join their groups; full trains leave at once."""
-        now = self.env.now
+        now = self.env._now
         if job.held is not None:  # loading begins: places on the way in are given back
             job.release_held()
         touched, passing = [], []
@@ -545,7 +555,7 @@ class Consolidator:
 
     def _timer(self, k: object, t: float) -> None:
         self._due[k] = t
-        call_later(self.env, max(t - self.env.now, 0.0), self._on_timer, (k, t))
+        call_later(self.env, max(t - self.env._now, 0.0), self._on_timer, (k, t))
 
     def _on_timer(self, ev: Tick) -> None:
         k, due = ev._value
@@ -557,7 +567,7 @@ class Consolidator:
             self._timer(k, group[0][1] + self.max_wait)
 
     def _release(self, k: object) -> None:
-        group, now = self.groups[k], self.env.now
+        group, now = self.groups[k], self.env._now
         sids, load = [], 0.0
         while group:
             u = self.units(group[0][0])
