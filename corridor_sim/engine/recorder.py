@@ -89,6 +89,7 @@ class Recorder:
         self.s_status = array("b", [IN_SYSTEM]) * n
         self.s_node = array("i", [-1]) * n
         self.s_vrow = array("q", [-1]) * n
+        self._grow_visits(n)  # a first guess: one visit per shipment
 
     def add_station(self, station) -> None:
         """Register a station whose totals become the ``u_*`` columns at the end of the run.
@@ -131,11 +132,13 @@ class Recorder:
             r += 1
 
     def _grow_visits(self, need: int) -> None:
-        """Allocate visit rows ahead: at least ``need``, and half as many again as there are.
+        """Allocate visit rows ahead: at least ``need``, and an eighth more than there are.
 
         New rows have NaN start and departure; the unused ones are cut off by :meth:`freeze`.
+        Growing by an eighth, as ``array.append`` itself does, keeps the rows allocated but
+        not used below 12 % of the visits.
         """
-        add = max(need, self._visit_room + self._visit_room // 2, 1024) - self._visit_room
+        add = max(need, self._visit_room + self._visit_room // 8, 1024) - self._visit_room
         self.v_sid.extend(array("q", bytes(8 * add)))
         self.v_node.extend(array("i", bytes(4 * add)))
         self.v_arrived.extend(array("d", bytes(8 * add)))
