@@ -211,6 +211,8 @@ class Station:
                 if self._cap is not None and self._count >= self._cap:
                     self._wake(cal.day_start(day + 1))
                     return
+            if not (self.free_general or self.free_green):
+                return  # every server busy: what _next would find, one call sooner
             nxt = self._next()
             if nxt is None:
                 return
