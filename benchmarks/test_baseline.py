@@ -53,7 +53,7 @@ def test_baseline_one_year(benchmark, record):
 
     record(case, "shipments", shipments)
     record(case, "visits recorded", visits)
-    record(case, "vehicle jobs recorded", jobs)
+    record(case, "job rows recorded (trains, flights, departures)", jobs)
     record(case, "wall time [s]", wall)
     record(case, "CPU time [s]", cpu)
     record(case, "shipments/s", shipments / wall)

@@ -295,6 +295,19 @@ def _crossing_kpis(data: ReplicationData, out: dict[str, float]) -> None:
         out[f"{name}.vehicles_per_day"] = hours.size / ((hi - lo) / 24.0)
 
 
+def _station_totals(data: ReplicationData, station: int) -> tuple[float, int, int]:
+    """Busy server-hours after the warm-up, vehicles served after it and over the whole run.
+
+    From the totals each station keeps while the model runs (the ``u_*`` columns).
+    """
+    c = data.columns
+    if station >= c["u_busy_hours"].size:
+        return 0.0, 0, 0
+    after = int(c["u_vehicles"][station])
+    return float(c["u_busy_hours"][station]), after, after + int(
+        c["u_vehicles_before"][station])
+
+
 def _station_kpis(data: ReplicationData, out: dict[str, float]) -> None:
     c = data.columns
     lo, hi = data.warmup_hours, data.horizon_hours
@@ -302,37 +315,36 @@ def _station_kpis(data: ReplicationData, out: dict[str, float]) -> None:
     st = data.stations
     clearance: dict[str, list[float]] = {}  # node → vehicles/day, busy and open lane-hours
     for i, (name, role) in enumerate(zip(st["name"], st["role"], strict=True)):
-        mask = c["j_station"] == i
-        start, end = c["j_start"][mask], c["j_end"][mask]
-        inside = (end >= lo) & (end <= hi)
-        if role == "exchange":
-            out[f"{name}.vehicles_per_day"] = float(inside.sum()) / days
-            continue
-        if role in ("service", "consolidation"):
+        if role in ("service", "consolidation"):  # every departure has a job row
+            mask = c["j_station"] == i
+            start, end = c["j_start"][mask], c["j_end"][mask]
             label = "departures_per_day" if role == "service" else "trains_per_day"
-            out[f"{name}.{label}"] = float(inside.sum()) / days
+            out[f"{name}.{label}"] = float(((end >= lo) & (end <= hi)).sum()) / days
             if role == "service":
                 _vehicle_wait_kpis(data, i, name, out)
             loads = c["j_units"][mask][(start >= lo) & (start <= hi)]
             out[f"{name}.fill_rate"] = (float(loads.mean()) / st["capacity"][i]
                                         if loads.size else np.nan)
             continue
-        busy = np.clip(np.minimum(end, hi) - np.maximum(start, lo), 0.0, None).sum()
+        busy, vehicles, served = _station_totals(data, i)
+        if role == "exchange":
+            out[f"{name}.vehicles_per_day"] = vehicles / days
+            continue
         capacity = st["servers"][i] * st["open_hours"][i]
         out[f"{name}.utilisation"] = float(busy / capacity) if capacity > 0 else np.nan
         if role == "clearance":
-            out[f"{name}.vehicles_per_day"] = float(inside.sum()) / days
+            out[f"{name}.vehicles_per_day"] = vehicles / days
             node = data.nodes[st["node"][i]]
             if name != node:  # a direction's own lanes: the node counts every direction
                 total = clearance.setdefault(node, [0.0, 0.0, 0.0])
-                total[0] += float(inside.sum()) / days
+                total[0] += vehicles / days
                 total[1] += busy
                 total[2] += capacity
-            elif mask.any() or node not in clearance:
+            elif served or node not in clearance:
                 clearance.setdefault(node, [0.0, 0.0, 0.0])
-                clearance[node][0] += float(inside.sum()) / days
+                clearance[node][0] += vehicles / days
                 clearance[node][1] += busy
-                clearance[node][2] += capacity if mask.any() else 0.0
+                clearance[node][2] += capacity if served else 0.0
     for node, (vehicles, busy, capacity) in clearance.items():
         out[f"{node}.vehicles_per_day"] = vehicles
         if capacity > 0:

@@ -43,7 +43,10 @@ class ReplicationData:
         One entry per server group: ``node`` (index), ``role``, ``servers``, ``open_hours``
         (open server-window hours within [warm-up, horizon], per server).
     columns : dict of str to numpy.ndarray
-        The recorder's columns (see :class:`Recorder`).
+        The recorder's columns (see :class:`Recorder`), including each station's totals
+        ``u_busy_hours`` (busy server-hours within [warm-up, horizon] of the jobs it finished),
+        ``u_vehicles`` and ``u_vehicles_before`` (jobs finished after and before the end of the
+        warm-up), indexed by station number.
     spaces : dict of str to list
         One entry per finite space (empty without any): ``name`` (``space[node]`` or
         ``space[from→to]``), ``kind`` (``"node"`` or ``"link"``), ``node`` (index of the node

@@ -141,36 +141,33 @@ def binned_series(data: ReplicationData, bin_hours: float | None = None) -> Binn
     lookup[present] = np.arange(present.size)
     n_bins, n_cols = edges.size - 1, len(names) + 1
     flow = c["s_flow"].astype(np.int64)
-    units = np.asarray(data.flows["units"], dtype=float)[flow] if flow.size else np.empty(0)
-    is_teu = (np.asarray(data.flows["unit"], dtype=object)[flow] == "teu") if flow.size else \
-        np.empty(0, dtype=bool)
-    dep = c["v_departed"]
-    ok = ~np.isnan(dep)
-    done = c["s_status"] == DELIVERED
-    cols = np.concatenate([lookup[c["v_node"][ok]], np.full(int(done.sum()), n_cols - 1)])
-    times = np.concatenate([dep[ok], c["s_end"][done]])
-    sids = np.concatenate([c["v_sid"][ok], np.flatnonzero(done)])
-    rows = np.searchsorted(edges, times, side="right") - 1
-    inside = (rows >= 0) & (rows < n_bins)
-    key = rows[inside] * n_cols + cols[inside]
-    sid_in = sids[inside]
-    u = units[sid_in]
-    t = is_teu[sid_in]
-    size = n_bins * n_cols
-    throughput = np.stack([
-        np.bincount(key, weights=np.where(t, u, 0.0), minlength=size),
-        np.bincount(key, weights=np.where(t, 0.0, u), minlength=size),
-        np.bincount(key, minlength=size).astype(float),
-    ], axis=-1).reshape(n_bins, n_cols, 3)
+    flow_units = np.asarray(data.flows["units"], dtype=float)
+    flow_teu = np.asarray(data.flows["unit"], dtype=object) == "teu"
+    # Units leaving a node (its visits' departures) or reaching their destination, binned
+    # by time: bin b of column j is element (b + 1) * n_cols + j of a flat array with one
+    # spare row either side, which takes the times before the first edge and after the last
+    # (NaN, still there at the end, sorts after every edge) without masking them out first.
+    size = (n_bins + 2) * n_cols
+    sums = np.zeros((3, size))
+    delivered = c["s_status"] == DELIVERED
+    for times, col, flows in (
+            (c["v_departed"], lookup[c["v_node"]], flow[c["v_sid"]]),
+            (np.where(delivered, c["s_end"], np.nan), n_cols - 1, flow)):
+        if not flows.size:
+            continue
+        key = np.searchsorted(edges, times, side="right") * n_cols + col
+        u = flow_units[flows]
+        teu = flow_teu[flows]
+        sums[0] += np.bincount(key, weights=np.where(teu, u, 0.0), minlength=size)
+        sums[1] += np.bincount(key, weights=np.where(teu, 0.0, u), minlength=size)
+        sums[2] += np.bincount(key, minlength=size)
+    throughput = sums[:, n_cols:-n_cols].T.reshape(n_bins, n_cols, 3)
     queue = np.zeros((n_bins, len(names)))
-    order = np.argsort(c["v_node"], kind="stable")
-    sorted_nodes = c["v_node"][order]
     clipped = np.clip(edges, 0.0, data.horizon_hours)
     widths = np.diff(edges)
     for j, node in enumerate(present.tolist()):
-        lo, hi = np.searchsorted(sorted_nodes, [node, node + 1])
-        rows_ = order[lo:hi]
-        area = _waiting_area(c["v_arrived"][rows_], c["v_started"][rows_], clipped,
+        here = c["v_node"] == node
+        area = _waiting_area(c["v_arrived"][here], c["v_started"][here], clipped,
                              data.horizon_hours)
         queue[:, j] = np.diff(area) / widths
     return BinnedSeries(step, float(edges[0]), names, throughput, queue)

@@ -111,6 +111,14 @@ class Station:
     daily_limit : int or callable, optional
         At most this many jobs start per local calendar day; a callable gives the limit of
         each local day index (None: no limit that day).
+
+    Attributes
+    ----------
+    busy_hours : float
+        Server-hours busy within [``rec.warmup_hours``, now] of the jobs finished so far [h];
+        a job finished is counted from its start or the end of the warm-up, whichever is later.
+    vehicles, vehicles_before : int
+        Jobs finished at or after, and before, the end of the warm-up.
     """
 
     def __init__(self, env: simpy.Environment, index: int, calendar: OperatingCalendar,
@@ -129,6 +137,11 @@ class Station:
         self.q_green: deque[Job] = deque()
         self._wake_at = float("inf")
         self._always = calendar.always_open and daily_limit is None
+        self.busy_hours = 0.0
+        self.vehicles = self.vehicles_before = 0
+        self._warmup = rec.warmup_hours
+        if index >= 0:
+            rec.add_station(self)
 
     @property
     def queue_length(self) -> int:
@@ -137,7 +150,7 @@ class Station:
 
     def arrive(self, job: Job) -> None:
         """A job joins the queue; it starts at once if a server is free and the station open."""
-        job.queued = now = self.env.now
+        job.queued = now = self.env._now
         if self._always and not (self.q_general or self.q_green):
             # Nobody waits and nothing closes: start on a free server, as `_dispatch` would.
             if job.green and self.free_green:
@@ -156,10 +169,10 @@ class Station:
         """Make sure the station looks at its queue again at model time ``t``."""
         if t < self._wake_at and t != float("inf"):
             self._wake_at = t
-            call_later(self.env, t - self.env.now, self._on_wake)
+            call_later(self.env, t - self.env._now, self._on_wake)
 
     def _on_wake(self, ev: Tick) -> None:
-        if self.env.now >= self._wake_at:
+        if self.env._now >= self._wake_at:
             self._wake_at = float("inf")
         self._dispatch()
 
@@ -182,7 +195,7 @@ class Station:
     def _dispatch(self) -> None:
         if not (self.q_general or self.q_green):
             return
-        now = self.env.now
+        now = self.env._now
         cal = self.calendar
         if not cal.always_open and not cal.is_open(now):
             self._wake(cal.next_open(now))
@@ -198,6 +211,8 @@ class Station:
                 if self._cap is not None and self._count >= self._cap:
                     self._wake(cal.day_start(day + 1))
                     return
+            if not (self.free_general or self.free_green):
+                return  # every server busy: what _next would find, one call sooner
             nxt = self._next()
             if nxt is None:
                 return
@@ -212,8 +227,11 @@ class Station:
             self.free_green -= 1
         else:
             self.free_general -= 1
-        if not job.begun:
-            job.begin(self.rec, now)
+        if not job.begun:  # Job.begin, inlined on this hot path
+            job.begun = True
+            self.rec.start(job.sids, now)
+            if job.held is not None:
+                job.release_held()
         call_later(self.env, self.service(job), self._finish, (job, green, now))
 
     def _finish(self, ev: Tick) -> None:
@@ -222,9 +240,27 @@ class Station:
             self.free_green += 1
         else:
             self.free_general += 1
-        self.rec.job(self.index, start, self.env.now, len(job.sids), 0.0)
+        now, lo = self.env._now, self._warmup  # self._served(job, start), inlined
+        if now >= lo:
+            self.vehicles += 1
+            self.busy_hours += now - start if start >= lo else now - lo
+        else:
+            self.vehicles_before += 1
+        if len(job.sids) > 1:
+            self.rec.job(self.index, start, now, len(job.sids), 0.0)
         self.done(job)
         self._dispatch()
+
+    def _served(self, job: Job, start: float) -> None:
+        """Count a job served from ``start`` to now; a train or flight also gets a job row."""
+        now, lo = self.env._now, self._warmup
+        if now >= lo:
+            self.vehicles += 1
+            self.busy_hours += now - start if start >= lo else now - lo
+        else:
+            self.vehicles_before += 1
+        if len(job.sids) > 1:
+            self.rec.job(self.index, start, now, len(job.sids), 0.0)
 
     def block_on_exit(self, can_leave: Callable[[Job, Callable[[], None]], bool]) -> None:
         """Hold a server after service until ``can_leave(job, resume)`` finds room ahead.
@@ -246,7 +282,7 @@ class Station:
             self.free_green += 1
         else:
             self.free_general += 1
-        self.rec.job(self.index, start, self.env.now, len(job.sids), 0.0)
+        self._served(job, start)
         self.done(job)
         self._dispatch()
 
@@ -313,7 +349,7 @@ class Delay:
     def arrive(self, job: Job) -> None:
         """Start the delay of a job."""
         if not job.begun:
-            job.begin(self.rec, self.env.now)
+            job.begin(self.rec, self.env._now)
         call_later(self.env, self.duration(job), self._finish, job)
 
     def _finish(self, ev: Tick) -> None:
@@ -371,7 +407,7 @@ class Facility:
 
     def enter(self, job: Job) -> None:
         """A job arrives at the node."""
-        job.arrived = now = self.env.now
+        job.arrived = now = self.env._now
         job.begun = False
         self.rec.arrive(job.sids, self.index, now)
         if self.stages:
@@ -390,7 +426,7 @@ class Facility:
         self.enter = self._enter_admitted
 
     def _enter_admitted(self, job: Job) -> None:
-        job.arrived = now = self.env.now
+        job.arrived = now = self.env._now
         job.begun = False
         self.rec.arrive(job.sids, self.index, now)
         if self._admit(job, lambda: self._proceed(job)):
@@ -444,7 +480,7 @@ class Facility:
         self._leave(job)
 
     def _leave(self, job: Job) -> None:
-        now = self.env.now
+        now = self.env._now
         if not job.begun:
             job.begin(self.rec, now)
         self.rec.depart(job.sids, now)
@@ -492,7 +528,7 @@ class Consolidator:
 
     def arrive(self, job: Job) -> None:
         """Loads of a job join their groups; full trains leave at once."""
-        now = self.env.now
+        now = self.env._now
         if job.held is not None:  # loading begins: places on the way in are given back
             job.release_held()
         touched, passing = [], []
@@ -521,7 +557,7 @@ class Consolidator:
 
     def _timer(self, k: object, t: float) -> None:
         self._due[k] = t
-        call_later(self.env, max(t - self.env.now, 0.0), self._on_timer, (k, t))
+        call_later(self.env, max(t - self.env._now, 0.0), self._on_timer, (k, t))
 
     def _on_timer(self, ev: Tick) -> None:
         k, due = ev._value
@@ -533,7 +569,7 @@ class Consolidator:
             self._timer(k, group[0][1] + self.max_wait)
 
     def _release(self, k: object) -> None:
-        group, now = self.groups[k], self.env.now
+        group, now = self.groups[k], self.env._now
         sids, load = [], 0.0
         while group:
             u = self.units(group[0][0])

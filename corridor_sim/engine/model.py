@@ -126,7 +126,7 @@ class CorridorModel:
     def __init__(self, scenario: Scenario, replication: int, seed: int) -> None:
         self.scenario, self.replication, self.seed = scenario, replication, seed
         self.env = simpy.Environment()
-        self.rec = Recorder()
+        self.rec = Recorder(scenario.warmup_hours)
         self.network = Network(scenario)
         self.node_names = list(scenario.nodes)
         self.node_index = {n: i for i, n in enumerate(self.node_names)}
@@ -666,14 +666,26 @@ class CorridorModel:
                 job.precleared = float(self._precleared[sid])
             self.flow_steps[self.rec.s_flow[sid]][p].enter(job)
             return
-        groups: dict[int, tuple[object, list[int]]] = {}
+        pos, flow_steps, flow = self._pos, self.flow_steps, self.rec.s_flow
+        targets = []
         for sid in sids:
-            p = self._pos[sid] + 1
-            self._pos[sid] = p
-            step = self.flow_steps[self.rec.s_flow[sid]][p]
-            groups.setdefault(id(step), (step, []))[1].append(sid)
+            p = pos[sid] + 1
+            pos[sid] = p
+            targets.append(flow_steps[flow[sid]][p])  # the step at position p of sid's route
+        first = targets[0]
+        if targets.count(first) == len(targets):  # the common case: all go on together
+            groups = ((first, sids),)
+        else:
+            by_step: dict[int, tuple[object, list[int]]] = {}
+            for sid, step in zip(sids, targets, strict=True):
+                entry = by_step.get(id(step))
+                if entry is None:
+                    by_step[id(step)] = (step, [sid])
+                else:
+                    entry[1].append(sid)
+            groups = by_step.values()
         held, reserved = job.held, job.reserved
-        for step, members in groups.values():
+        for step, members in groups:
             part = Job(members, job.green, job.commodity)
             part.regauge = job.regauge
             if held is not None:  # places held on the way in go with the first part

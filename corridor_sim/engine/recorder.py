@@ -18,6 +18,14 @@ __all__ = ["DELIVERED", "IN_SYSTEM", "REJECTED", "Recorder", "ReplicationData"]
 class Recorder:
     """Columns of shipments, node visits and server jobs, filled as the model runs.
 
+    Stations (lanes, tracks, bays) keep their own totals while the model runs — busy
+    server-hours within [``warmup_hours``, horizon] and vehicles served after and before the
+    warm-up — and hand them over at the end as the per-station columns ``u_busy_hours``,
+    ``u_vehicles`` and ``u_vehicles_before`` (indexed by station number; stations without
+    servers, such as a link's service, count 0). Their job table (``j_*``) therefore holds only
+    multi-shipment vehicles (trains, flights) and every departure of a link's service or a
+    consolidated train; a truck's job is its visit row.
+
     Scenarios with finite ``space`` also fill the occupancy columns (``o_*``: one row per
     change of a space: its number, the time, the room used and the vehicles waiting for it on
     the approach and blocked after service) and the block columns (``b_*``: visit row and
@@ -28,13 +36,17 @@ class Recorder:
     and when its vehicle left [h]); these waits are not visits of any node.
     """
 
-    __slots__ = ("s_flow", "s_created", "s_end", "s_status", "s_node", "s_vrow",
-                 "v_sid", "v_node", "v_arrived", "v_started", "v_departed",
-                 "j_station", "j_start", "j_end", "j_size", "j_units",
-                 "o_space", "o_time", "o_used", "o_approach", "o_blocked",
-                 "b_vrow", "b_hours", "w_station", "w_sid", "w_queued", "w_left")
+    _COLUMNS = ("s_flow", "s_created", "s_end", "s_status", "s_node", "s_vrow",
+                "v_sid", "v_node", "v_arrived", "v_started", "v_departed",
+                "j_station", "j_start", "j_end", "j_size", "j_units",
+                "o_space", "o_time", "o_used", "o_approach", "o_blocked",
+                "b_vrow", "b_hours", "w_station", "w_sid", "w_queued", "w_left")
+    __slots__ = (*_COLUMNS, "warmup_hours", "_stations", "_visits", "_visit_room")
 
-    def __init__(self) -> None:
+    def __init__(self, warmup_hours: float = 0.0) -> None:
+        self.warmup_hours = warmup_hours
+        self._stations: list = []
+        self._visits = self._visit_room = 0  # visit rows used, and allocated
         self.s_flow = array("i")
         self.s_created = array("d")
         self.s_end = array("d")
@@ -77,6 +89,15 @@ class Recorder:
         self.s_status = array("b", [IN_SYSTEM]) * n
         self.s_node = array("i", [-1]) * n
         self.s_vrow = array("q", [-1]) * n
+        self._grow_visits(n)  # a first guess: one visit per shipment
+
+    def add_station(self, station) -> None:
+        """Register a station whose totals become the ``u_*`` columns at the end of the run.
+
+        ``station`` has ``index``, ``busy_hours`` [h], ``vehicles`` and ``vehicles_before``
+        (a :class:`~corridor_sim.engine.facilities.Station`).
+        """
+        self._stations.append(station)
 
     def delivered(self, sid: int, now: float) -> None:
         """Record that shipment ``sid`` reached its destination at ``now`` [h]."""
@@ -94,17 +115,37 @@ class Recorder:
 
         Service start and departure stay NaN until :meth:`start` and :meth:`depart` fill
         them, so visits still open at the end of the run are kept (and counted in queues)
-        rather than lost.
+        rather than lost. Rows are written into columns allocated ahead (see
+        :meth:`_grow_visits`), not appended one by one.
         """
-        nan = np.nan
-        vrow = self.s_vrow
+        r = self._visits
+        end = r + len(sids)
+        if end > self._visit_room:
+            self._grow_visits(end)
+        self._visits = end
+        vrow, v_sid, v_node, v_arrived = self.s_vrow, self.v_sid, self.v_node, self.v_arrived
         for sid in sids:
-            vrow[sid] = len(self.v_sid)
-            self.v_sid.append(sid)
-            self.v_node.append(node)
-            self.v_arrived.append(now)
-            self.v_started.append(nan)
-            self.v_departed.append(nan)
+            vrow[sid] = r
+            v_sid[r] = sid
+            v_node[r] = node
+            v_arrived[r] = now
+            r += 1
+
+    def _grow_visits(self, need: int) -> None:
+        """Allocate visit rows ahead: at least ``need``, and an eighth more than there are.
+
+        New rows have NaN start and departure; the unused ones are cut off by :meth:`freeze`.
+        Growing by an eighth, as ``array.append`` itself does, keeps the rows allocated but
+        not used below 12 % of the visits.
+        """
+        add = max(need, self._visit_room + self._visit_room // 8, 1024) - self._visit_room
+        self.v_sid.extend(array("q", bytes(8 * add)))
+        self.v_node.extend(array("i", bytes(4 * add)))
+        self.v_arrived.extend(array("d", bytes(8 * add)))
+        nan = array("d", [np.nan]) * add
+        self.v_started.extend(nan)
+        self.v_departed.extend(nan)
+        self._visit_room += add
 
     def start(self, sids: list[int], now: float) -> None:
         """Service began at ``now`` [h] for the open visits of these shipments (if not yet)."""
@@ -121,7 +162,7 @@ class Recorder:
             departed[vrow[sid]] = now
 
     def job(self, station: int, start: float, end: float, size: int, units: float) -> None:
-        """Record one vehicle (truck, train, flight) served by a station or link service.
+        """Record one vehicle (train, flight) served by a station or link service.
 
         Times in [h]; ``size`` shipments carrying ``units`` (0 where not tracked).
         """
@@ -160,10 +201,26 @@ class Recorder:
         self.w_left.extend([now] * len(sids))
 
     def freeze(self) -> dict[str, np.ndarray]:
-        """All columns as numpy arrays (views, no copy), keyed by column name."""
+        """All columns as numpy arrays (views, no copy), keyed by column name.
+
+        With the stations' totals as ``u_busy_hours`` [h], ``u_vehicles`` and
+        ``u_vehicles_before``, one entry per station number.
+        """
+        for name in ("v_sid", "v_node", "v_arrived", "v_started", "v_departed"):
+            col = getattr(self, name)
+            if len(col) > self._visits:
+                del col[self._visits:]  # rows allocated ahead and never used
+        self._visit_room = self._visits
         out = {}
-        for name in self.__slots__:
+        for name in self._COLUMNS:
             col = getattr(self, name)
             dtype = np.dtype(col.typecode)
             out[name] = np.frombuffer(col, dtype=dtype) if len(col) else np.empty(0, dtype)
+        n = max((st.index for st in self._stations), default=-1) + 1
+        busy, after, before = np.zeros(n), np.zeros(n, np.int64), np.zeros(n, np.int64)
+        for st in self._stations:
+            busy[st.index] += st.busy_hours
+            after[st.index] += st.vehicles
+            before[st.index] += st.vehicles_before
+        out.update(u_busy_hours=busy, u_vehicles=after, u_vehicles_before=before)
         return out
