@@ -214,16 +214,6 @@ class Assignment:
         """``(flow index, route, share)`` for every chosen route."""
         return [(fc.index, o.route, o.share) for fc in self.flows for o in fc.chosen]
 
-    def facility_shares(self, scenario: Scenario) -> dict[str, float]:
-        """Shipments a day through each facility node under this assignment."""
-        out: dict[str, float] = {}
-        for f, route, share in self.paths():
-            per_day = scenario.demand[f].shipments_per_day * share
-            for n in route.nodes:
-                if scenario.nodes[n].kind in FACILITY_KINDS:
-                    out[n] = out.get(n, 0.0) + per_day
-        return out
-
 
 # --------------------------------------------------------------------------- candidates
 
@@ -491,9 +481,10 @@ def _choose(scenario: Scenario, f: int, routes: list[Route], waits_of) -> FlowCh
                       _barred(scenario, flow, r)) for r, lab in zip(routes, labels, strict=True)]
     split = [s.share for s in flow.split] if flow.split is not None else []
     shares = _shares(method, options, scale, split)
-    chosen = [r for r, sh in zip(routes, shares, strict=True) if sh > 0]
-    options = [replace(o, share=sh, label=_labels(chosen)[chosen.index(o.route)] if sh > 0
-                       else o.label) for o, sh in zip(options, shares, strict=True)]
+    # A chosen route is told apart by its modes only from the other chosen ones.
+    chosen = iter(_labels([r for r, sh in zip(routes, shares, strict=True) if sh > 0]))
+    options = [replace(o, share=sh, label=next(chosen) if sh > 0 else o.label)
+               for o, sh in zip(options, shares, strict=True)]
     shown = flow.route is not None and "route" or flow.via is not None and "via" or method
     return FlowChoice(f, flow.key, shown, scale if method == "logit" else None, tuple(options))
 

@@ -1,4 +1,4 @@
-"""The corridor as a NetworkX graph, and routing of flows on it.
+"""The corridor as a NetworkX graph, and the route checks that need only the graph.
 
 The graph is a :class:`networkx.MultiDiGraph` whose edges are keyed by mode, so rail, road and
 air can run in parallel between the same two places and routing chooses among them.
@@ -148,7 +148,9 @@ def allowed_modes(scenario: Scenario, flow: Demand) -> frozenset[str]:
 
 
 class Network:
-    """The graph of a scenario with cached shortest-expected-time routes.
+    """The graph of a scenario (see :func:`build_graph`).
+
+    Route choice over it is :func:`corridor_sim.choice.assign`.
 
     Parameters
     ----------
@@ -158,68 +160,6 @@ class Network:
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
         self.graph = build_graph(scenario)
-        self._routes: dict[tuple, Route | None] = {}
-
-    def route(self, origin: str, destination: str, modes: frozenset[str],
-              value_of_time_per_hour: float | None = None) -> Route | None:
-        """Best route using only ``modes``, or None if there is none.
-
-        The best route minimises expected time (travel, mean wait for a departure, mean
-        service at facilities) plus, when ``value_of_time_per_hour`` is given, each link's
-        ``cost_per_unit`` converted to hours at that value.
-
-        Parameters
-        ----------
-        origin, destination : str
-            Node names.
-        modes : frozenset of str
-            Allowed modes.
-        value_of_time_per_hour : float, optional
-            Money a unit's hour is worth [USD/h].
-
-        Returns
-        -------
-        Route or None
-        """
-        key = (origin, destination, modes, value_of_time_per_hour)
-        if key not in self._routes:
-            self._routes[key] = self._shortest(origin, destination, modes,
-                                               value_of_time_per_hour)
-        return self._routes[key]
-
-    def _best_edge(self, u: str, v: str, modes: frozenset[str], vot: float | None
-                   ) -> tuple[str, float, float] | None:
-        """(mode, generalised hours, expected hours) of the best allowed link u → v."""
-        best = None
-        for mode, attrs in self.graph[u][v].items():
-            if mode not in modes:
-                continue
-            general = attrs["hours"] + (attrs["cost"] / vot if vot else 0.0)
-            if best is None or general < best[1]:
-                best = (mode, general, attrs["hours"])
-        return best
-
-    def _shortest(self, origin: str, destination: str, modes: frozenset[str],
-                  vot: float | None) -> Route | None:
-        g = self.graph
-
-        def weight(u: str, v: str, _edges: dict) -> float | None:
-            best = self._best_edge(u, v, modes, vot)
-            return None if best is None else best[1] + g.nodes[v]["service_hours"]
-
-        try:
-            nodes = nx.shortest_path(g, origin, destination, weight=weight)
-        except nx.NetworkXNoPath:
-            return None
-        chosen = [self._best_edge(u, v, modes, vot) for u, v in zip(nodes, nodes[1:], strict=False)]
-        hours = sum(c[2] for c in chosen) + sum(g.nodes[n]["service_hours"] for n in nodes[1:])
-        return Route(tuple(nodes), tuple(c[0] for c in chosen), hours)
-
-    def flow_route(self, flow: Demand) -> Route | None:
-        """The route of a demand flow (see :meth:`route`)."""
-        com = self.scenario.commodities[flow.commodity]
-        return self.route(flow.origin, flow.destination, allowed_modes(self.scenario, flow),
-                          com.value_of_time_per_hour)
 
 
 def direction_problems(scenario: Scenario, net: Network | None = None) -> list[Problem]:

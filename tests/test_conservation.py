@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import corridor_sim as cs
-from corridor_sim.network import Network
+from corridor_sim.choice import candidate_routes
 
 SEED = 7
 
@@ -145,7 +145,7 @@ def test_constant_times_make_free_flow_the_least_lead_time(make_scenario, check_
     sc = make_scenario(checkpoints={"border": cp},
                        travel=[make_scenario.constant(3.0), make_scenario.constant(2.0)],
                        per_hour=0.8, horizon_days=10, warmup_days=1)
-    free_flow = Network(sc).flow_route(sc.demand[0]).expected_hours
+    free_flow = candidate_routes(sc, sc.demand[0])[0].expected_hours
     assert free_flow == pytest.approx(7.0)
     res = cs.run(sc, replications=2, seed=SEED, keep="all")
     lead = res.shipments["lead_time_hours"].dropna()

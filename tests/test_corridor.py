@@ -168,9 +168,9 @@ def test_mode_choice_by_time_and_by_cost():
     fast = chain(nodes, links, demand, commodities={"parcels": {"unit": "tonne"}})
     cheap = chain(nodes, links, demand, commodities={
         "parcels": {"unit": "tonne", "value_of_time_per_hour": 20}})
-    from corridor_sim.network import Network
-    assert Network(fast).flow_route(fast.demand[0]).modes == ("air",)
-    assert Network(cheap).flow_route(cheap.demand[0]).modes == ("road",)
+    from corridor_sim.choice import assign
+    assert [o.route.modes for o in assign(fast).flows[0].chosen] == [("air",)]
+    assert [o.route.modes for o in assign(cheap).flows[0].chosen] == [("road",)]
     res = cs.run(cheap, replications=1, seed=1, keep="all")
     assert (res.shipments["route"] == "o>d").all()
     np.testing.assert_allclose(res.shipments["lead_time_hours"].dropna(), 30.0)

@@ -254,15 +254,16 @@ def test_baseline_cites_its_money_and_carbon_figures() -> None:
 
 
 def test_capacity_cost_counts_a_direction_s_own_lanes_and_space() -> None:
+    from corridor_sim.choice import assign
     from corridor_sim.costs import cost_inputs
-    from corridor_sim.network import Network
 
     nodes = dict(SCENARIO["nodes"])
     nodes["side_a"] = dict(nodes["side_a"], directions={"origin": {
         "pool": "own", "lanes": {"general": 5}, "space": {"vehicles": 40}}},
         costs={"lane_usd_per_year": 1000.0, "space_usd_per_place_year": 10.0})
     sc = scenario_from_dict(dict(SCENARIO, nodes=nodes))
-    net = Network(sc)
-    fixed = cost_inputs(sc, [(f, net.flow_route(f)) for f in sc.demand], [])["fixed"]
+    rows = [(f, o.route) for f, fc in zip(sc.demand, assign(sc).flows, strict=True)
+            for o in fc.chosen]
+    fixed = cost_inputs(sc, rows, [])["fixed"]
     assert fixed["side_a"] == {"centre": 0.0, "capacity": 1000.0 * 65 + 10.0 * 40,
                                "opening_per_hour": 0.0}

@@ -6,8 +6,8 @@ import networkx as nx
 import pytest
 
 import corridor_sim as cs
-from corridor_sim.choice import route_problems
-from corridor_sim.network import Network, allowed_modes, build_graph
+from corridor_sim.choice import assign, candidate_routes, route_problems
+from corridor_sim.network import allowed_modes, build_graph
 from corridor_sim.scenario import scenario_from_dict
 
 
@@ -48,10 +48,9 @@ def test_graph_is_a_multidigraph_keeping_parallel_links(two_mode_dict):
     assert g.nodes["origin"]["service_hours"] == 0.0
 
 
-def test_route_chooses_the_fastest_allowed_mode(two_mode_dict):
+def test_the_first_candidate_is_the_fastest_allowed_route(two_mode_dict):
     sc = scenario_from_dict(two_mode_dict)
-    net = Network(sc)
-    general, trucked, back = (net.flow_route(f) for f in sc.demand)
+    general, trucked, back = (candidate_routes(sc, f)[0] for f in sc.demand)
     assert (general.nodes, general.modes) == (("origin", "destination"), ("rail",))
     assert general.expected_hours == pytest.approx(6.0)
     # road only: via the border (3 + 2 + 4 = 9 h) beats the direct road (12 h)
@@ -66,7 +65,7 @@ def test_checkpoint_service_time_counts_in_route_choice(two_mode_dict):
     slow = dict(two_mode_dict)
     slow["nodes"]["border"]["service_time"] = {"dist": "constant", "hours": 6.0}
     sc = scenario_from_dict(slow)
-    assert Network(sc).flow_route(sc.demand[1]).label == "origin>destination"
+    assert candidate_routes(sc, sc.demand[1])[0].label == "origin>destination"
 
 
 def test_inspection_and_transload_count_in_expected_time(make_scenario):
@@ -74,7 +73,7 @@ def test_inspection_and_transload_count_in_expected_time(make_scenario):
         service=make_scenario.constant(1.0),
         inspection={"probability": 0.25, "time": make_scenario.exponential(4.0)},
         transload={"time": make_scenario.constant(0.5)})})
-    route = Network(sc).flow_route(sc.demand[0])
+    route = candidate_routes(sc, sc.demand[0])[0]
     assert route.expected_hours == pytest.approx(1.0 + 0.25 * 4.0 + 0.5)
 
 
@@ -84,14 +83,15 @@ def test_demand_modes_restrict_within_commodity_modes(two_mode_dict):
     sc = scenario_from_dict(two_mode_dict)
     assert allowed_modes(sc, sc.demand[0]) == frozenset({"rail"})
     assert allowed_modes(sc, sc.demand[1]) == frozenset({"road"})
-    assert Network(sc).flow_route(sc.demand[0]).modes == ("rail",)
+    assert [r.modes for r in candidate_routes(sc, sc.demand[0])] == [("rail",)]
 
 
 def test_no_route_by_the_allowed_modes(two_mode_dict):
     sc = scenario_from_dict(two_mode_dict)
-    net = Network(sc)
-    assert net.route("origin", "destination", frozenset({"air"})) is None
-    assert net.route("destination", "origin", frozenset({"rail"})) is None
+    by_air = sc.demand[0].model_copy(update={"modes": ["air"]})
+    back_by_rail = sc.demand[2].model_copy(update={"modes": ["rail"]})
+    assert candidate_routes(sc, by_air) == []
+    assert candidate_routes(sc, back_by_rail) == []
     assert route_problems(sc) == []
     two_mode_dict["demand"][2]["modes"] = ["rail"]    # no rail link back
     two_mode_dict["demand"][1]["modes"] = ["rail"]    # a road-only commodity
@@ -105,11 +105,10 @@ def test_no_route_by_the_allowed_modes(two_mode_dict):
     ]
 
 
-def test_routes_are_cached(two_mode_dict):
-    net = Network(scenario_from_dict(two_mode_dict))
-    modes = frozenset({"road"})
-    assert net.route("origin", "destination", modes) is net.route("origin", "destination",
-                                                                   modes)
+def test_assignments_are_cached_per_scenario(two_mode_dict):
+    sc = scenario_from_dict(two_mode_dict)
+    assert assign(sc) is assign(sc)
+    assert assign(sc) is not assign(scenario_from_dict(two_mode_dict))
 
 
 def test_simulated_shipments_follow_their_routes(two_mode_dict):

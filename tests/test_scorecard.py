@@ -7,8 +7,8 @@ import pytest
 from test_costs import SCENARIO
 
 import corridor_sim as cs
+from corridor_sim.choice import assign
 from corridor_sim.errors import ScenarioError
-from corridor_sim.network import Network
 from corridor_sim.scenario.loader import scenario_from_dict
 from corridor_sim.scorecard import (
     CHANGED_LEAD_TIME,
@@ -140,8 +140,8 @@ def test_changed_flows_are_decided_from_settings_and_routes() -> None:
     assert "urumqi>almaty:general" not in changed
     assert "almaty>urumqi:agri_fresh" not in changed
     assert "xian>almaty:general[rail]" in changed
-    assert all("urumqi_terminal" in Network(base).flow_route(f).nodes
-               for f in base.demand if f.key in changed)
+    assert all("urumqi_terminal" in o.route.nodes
+               for fc in assign(base).flows if fc.key in changed for o in fc.chosen)
     assert changed_flows(base, [base]) == []
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 import corridor_sim as cs
-from corridor_sim.network import Network
+from corridor_sim.choice import candidate_routes
 from corridor_sim.stats import cobham_wait, erlang_c, erlang_c_wait
 
 SEED = 20250101
@@ -292,7 +292,7 @@ def test_inspection_adds_probability_times_mean_time(make_scenario):
                                               "time": make_scenario.exponential(inspect_hours)})
     sc = make_scenario(checkpoints={"border": cp}, per_hour=10.0, horizon_days=30,
                        warmup_days=1)
-    assert Network(sc).flow_route(sc.demand[0]).expected_hours == pytest.approx(
+    assert candidate_routes(sc, sc.demand[0])[0].expected_hours == pytest.approx(
         clear_hours + p * inspect_hours)
     res = cs.run(sc, replications=2, seed=SEED, keep="all")
     lane_hours = (res.visits["departed_hours"] - res.visits["started_hours"]).dropna()

@@ -557,7 +557,7 @@ def scenario_reference() -> str:
             placed.add(model)
     lines += ["## Distributions", "",
               "Every duration in a scenario is a distribution, in hours. Each has a mean "
-              "(used to route shipments by expected time) and is sampled in batches from "
+              "(used to price routes by expected time) and is sampled in batches from "
               "its own random stream.", ""]
     for model in dists:
         emit(model)
