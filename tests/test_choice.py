@@ -268,3 +268,33 @@ def test_network_map_draws_the_routes_taken_with_width_by_volume():
     assert bands["flow:origin>a:road"] - 1 == pytest.approx(
         (bands["flow:origin>b:road"] - 1) * share_a / (1 - share_a), rel=1e-6)
     plt.close("all")
+
+
+def test_route_shares_give_planned_and_simulated_shares_and_go_into_the_folder(tmp_path):
+    sc = scenario_from_dict(two_routes(routing={"choice": "logit", "logit_scale": 1.0}))
+    res = cs.run(sc, replications=3, seed=4, warmup_check=False, progress=False)
+    shares = res.route_shares().set_index("route")
+    assert list(shares.index) == ["origin>a>destination", "origin>b>destination"]
+    assert shares["planned"].tolist() == pytest.approx([0.5, 0.5])
+    kpi = res.kpis["origin>destination:general.route_share[origin>a>destination]"]
+    assert shares.loc["origin>a>destination", "simulated"] == pytest.approx(kpi.mean())
+    assert shares["simulated"].sum() == pytest.approx(1.0)
+    assert (shares["ci_low"] < 0.5).all() and (shares["ci_high"] > 0.5).all()
+    res.to_dir(tmp_path / "run", plots=False)
+    written = (tmp_path / "run" / "route_shares.csv").read_text().splitlines()
+    assert written[0].startswith("flow,route,modes,planned,simulated")
+    assert len(written) == 3
+
+
+def test_a_run_with_equilibrium_fits_first_and_keeps_the_shares_in_its_scenario():
+    data = two_routes(0.0, 2.0, per_hour=1.2, service_hours=1.0, lanes=1, horizon_days=20.0,
+                      routing={"assignment": "equilibrium",
+                               "equilibrium": {"max_iterations": 2, "gap": 0.001,
+                                               "replications": 1}})
+    with pytest.warns(cs.checks.ScenarioWarning, match="stopped after 2 iterations"):
+        res = cs.run(scenario_from_dict(data), replications=1, seed=3, warmup_check=False,
+                     progress=False)
+    sc = res.scenario
+    assert sc.routing.assignment == "fixed" and sc.routing.fitted["iterations"] == 2
+    assert sum(s.share for s in sc.demand[0].split) == pytest.approx(1.0)
+    assert len(sc.demand[0].split) == 2  # MSA moved half the flow after the first round
