@@ -27,7 +27,7 @@ from ..scenario.schema import (
 )
 from .calendar import OperatingCalendar
 from .demand import arrival_times
-from .events import Tick, call_later
+from .events import Tick, call_later, run_until
 from .facilities import Consolidator, Delay, DirectionRouter, Facility, Job, Quota, Station
 from .random import Sampler, UniformSampler, stream
 from .recorder import Recorder, ReplicationData
@@ -196,28 +196,29 @@ class CorridorModel:
         out = []
         if node.inspection is not None:
             out.append((node.inspection.probability,
-                        Sampler(node.inspection.time, self._rng(f"inspection:{name}")),
-                        UniformSampler(self._rng(f"inspection-draw:{name}")), None))
+                        Sampler(node.inspection.time, self._rng(f"inspection:{name}")).draw,
+                        UniformSampler(self._rng(f"inspection-draw:{name}")).draw, None))
         if isinstance(node, CheckpointNode):
             for cname, com in self.scenario.commodities.items():
                 ins = com.inspection
                 if ins is not None and (ins.at is None or name in ins.at):
                     tag = f"{name}:{cname}"
                     out.append((ins.probability,
-                                Sampler(ins.time, self._rng(f"inspection:{tag}")),
-                                UniformSampler(self._rng(f"inspection-draw:{tag}")),
+                                Sampler(ins.time, self._rng(f"inspection:{tag}")).draw,
+                                UniformSampler(self._rng(f"inspection-draw:{tag}")).draw,
                                 self.commodity_index[cname]))
         return out
 
     def _clearance(self, name: str, node: FacilityNode) -> Callable[[Job], float]:
         """Service time of a vehicle: clearance (pre-cleared or not) plus inspections."""
-        base = Sampler(node.service_time, self._rng(f"service:{name}"))
+        base = Sampler(node.service_time, self._rng(f"service:{name}")).draw
         pre = None
         if isinstance(node, CheckpointNode) and node.precleared_service_time is not None:
-            pre = Sampler(node.precleared_service_time, self._rng(f"service-precleared:{name}"))
+            pre = Sampler(node.precleared_service_time,
+                          self._rng(f"service-precleared:{name}")).draw
         inspections = self._inspections(name, node)
         if pre is None and not inspections:
-            return lambda job: base()
+            return lambda job: base()  # one call: base is the sampler's bound draw
 
         def service(job: Job) -> float:
             share = job.precleared if pre is not None else 0.0
@@ -259,7 +260,7 @@ class CorridorModel:
             self._handling_stage(fac, name, "handling", node.handling, cal)
         if isinstance(node, CheckpointNode) and node.transload is not None:
             tl = node.transload
-            draw = Sampler(tl.time, self._rng(f"transload:{name}"))
+            draw = Sampler(tl.time, self._rng(f"transload:{name}")).draw
             when = None
             if tl.arriving_from is not None:
                 sources = {self.node_index[n] for n in tl.arriving_from}
@@ -510,7 +511,7 @@ class CorridorModel:
                 step = _Instant(advance)
             else:
                 sampler = Sampler(dist, self._rng(f"travel:{u}>{v}:{mode}"))
-                step = Travel(self.env, sampler, advance, link.break_of_gauge)
+                step = Travel(self.env, sampler.draw, advance, link.break_of_gauge)
             if link.space is not None:
                 step = SpacedLink(self._link_space(u, v, mode, link), step)
             self._travel[key] = step
@@ -522,7 +523,8 @@ class CorridorModel:
         cal = self.calendar("round_the_clock")
         idx = self._station_row(f"{u}>{v}:{mode}", -1, "exchange", 0, None)
         gate = _Gate(advance, link.break_of_gauge)
-        gate.station = Station(self.env, idx, cal, _UNLIMITED, 0, True, lambda job: sampler(),
+        draw = sampler.draw
+        gate.station = Station(self.env, idx, cal, _UNLIMITED, 0, True, lambda job: draw(),
                                gate.arrived, self.rec, link.max_vehicles_per_day)
         return gate
 
@@ -699,7 +701,7 @@ class CorridorModel:
     def run(self) -> ReplicationData:
         """Run the replication to the horizon and return what it recorded."""
         sc = self.scenario
-        self.env.run(until=sc.horizon_hours)
+        run_until(self.env, sc.horizon_hours)
         return ReplicationData(
             replication=self.replication, seed=self.seed, horizon_hours=sc.horizon_hours,
             warmup_hours=sc.warmup_hours, start=sc.start_utc.isoformat(),

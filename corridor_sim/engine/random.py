@@ -8,6 +8,8 @@ other part untouched (common random numbers), and nothing is ever seeded globall
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterator
+from itertools import repeat
 
 import numpy as np
 
@@ -45,6 +47,12 @@ def stream(seed: int, replication: int, name: str) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(replication, key)))
 
 
+def _batched(draw_batch: Callable[[], np.ndarray]) -> Iterator[float]:
+    """Numbers one at a time from ``draw_batch()`` batches, drawn when the last runs out."""
+    while True:
+        yield from draw_batch().tolist()
+
+
 class Sampler:
     """Draws one duration at a time from a distribution, sampling in numpy batches.
 
@@ -56,27 +64,26 @@ class Sampler:
         The stream to draw from (owned by this sampler alone).
     batch : int, default 1024
         Draws per numpy call.
+
+    Attributes
+    ----------
+    draw : callable
+        ``draw()``: the next duration [h], the same as calling the sampler, one Python call
+        fewer (the engine's hot paths use it). A batch is drawn only when the last one has
+        been used, so the sequence does not depend on how the draws are made.
     """
 
-    __slots__ = ("_buf", "_dist", "_i", "_n", "_rng", "_batch", "_const")
+    __slots__ = ("draw",)
 
     def __init__(self, dist: Distribution, rng: np.random.Generator, batch: int = _BATCH) -> None:
-        self._dist, self._rng, self._batch = dist, rng, batch
-        self._const = dist.hours if isinstance(dist, Constant) else None
-        self._buf: list[float] = []
-        self._i = self._n = 0
+        if isinstance(dist, Constant):
+            self.draw: Callable[[], float] = repeat(dist.hours).__next__
+        else:
+            self.draw = _batched(lambda: dist.sample(rng, batch)).__next__
 
     def __call__(self) -> float:
         """Next duration [h]."""
-        if self._const is not None:
-            return self._const
-        i = self._i
-        if i >= self._n:
-            self._buf = self._dist.sample(self._rng, self._batch).tolist()
-            self._n = len(self._buf)
-            i = 0
-        self._i = i + 1
-        return self._buf[i]
+        return self.draw()
 
 
 class UniformSampler:
@@ -86,19 +93,18 @@ class UniformSampler:
     ----------
     rng : numpy.random.Generator
         The stream to draw from.
+
+    Attributes
+    ----------
+    draw : callable
+        ``draw()``: the next number, the same as calling the sampler.
     """
 
-    __slots__ = ("_buf", "_i", "_rng")
+    __slots__ = ("draw",)
 
     def __init__(self, rng: np.random.Generator) -> None:
-        self._rng = rng
-        self._buf: list[float] = []
-        self._i = 0
+        self.draw: Callable[[], float] = _batched(lambda: rng.random(_BATCH)).__next__
 
     def __call__(self) -> float:
         """Next uniform number."""
-        if self._i >= len(self._buf):
-            self._buf = self._rng.random(_BATCH).tolist()
-            self._i = 0
-        self._i += 1
-        return self._buf[self._i - 1]
+        return self.draw()

@@ -15,7 +15,6 @@ import simpy
 from ..scenario.schema import WEEKDAYS, Departures, clock_hours
 from .events import Tick, call_later
 from .facilities import Job
-from .random import Sampler
 from .recorder import Recorder
 
 __all__ = ["Service", "Travel", "departure_times"]
@@ -70,8 +69,8 @@ class Travel:
     Parameters
     ----------
     env : simpy.Environment
-    sample : Sampler
-        Travel time [h].
+    sample : callable
+        ``sample()``: a travel time [h] (a :class:`Sampler`'s ``draw``).
     advance : callable
         ``advance(job)`` on arrival at the end node.
     regauge : bool, default False
@@ -80,7 +79,7 @@ class Travel:
 
     __slots__ = ("env", "sample", "advance", "regauge")
 
-    def __init__(self, env: simpy.Environment, sample: Sampler,
+    def __init__(self, env: simpy.Environment, sample: Callable[[], float],
                  advance: Callable[[Job], None], regauge: bool = False) -> None:
         self.env, self.sample, self.advance, self.regauge = env, sample, advance, regauge
 
