@@ -93,9 +93,6 @@ def reduce(data: ReplicationData, keep: bool = False,
         lead_times=lead_time_quantiles(data), data=data if keep else None)
 
 
-_ran_before = False  # whether this process has run a replication (see run_replication)
-
-
 def run_replication(task: tuple) -> ReplicationOutcome:
     """Run one task: ``(scenario, replication, seed)`` or ``(scenario, replication, seed, keep)``.
 
@@ -113,17 +110,19 @@ def run_replication(task: tuple) -> ReplicationOutcome:
 
     scenario: Scenario = task[0]
     keep = bool(task[3]) if len(task) > 3 else False
+    from .windows import scenario_windows
+
     # A finished model (SimPy environment, stations, callbacks) is a web of reference cycles
     # holding large arrays, which Python's cyclic collector would free only much later: a
     # worker running its next replication would carry both (about 130 MB for a year of the
-    # baseline). Collecting before each replication after the first frees the previous one;
-    # before the first there is no model to free, and a full collection of a process that has
-    # just imported pandas and SciPy costs about 0.08 s.
-    global _ran_before
-    if _ran_before:
+    # baseline). So the replication ends with a collection. Everything that existed before it
+    # is frozen first (gc.freeze), so that this collection, and the automatic ones during the
+    # run, look only at what the replication made, not at the hundreds of thousands of objects
+    # of pandas, SciPy and the caller (a full collection of those costs about 0.08 s).
+    gc.freeze()
+    try:
+        return reduce(simulate(scenario, task[1], task[2]), keep,
+                      windows=scenario_windows(scenario))
+    finally:
         gc.collect()
-    _ran_before = True
-    from .windows import scenario_windows
-
-    return reduce(simulate(scenario, task[1], task[2]), keep,
-                  windows=scenario_windows(scenario))
+        gc.unfreeze()
