@@ -24,7 +24,7 @@ from typing import Any
 import simpy
 from simpy.events import NORMAL, URGENT
 
-__all__ = ["Tick", "call_later", "run_until"]
+__all__ = ["NORMAL", "Tick", "call_later", "run_until"]
 
 
 class Tick:

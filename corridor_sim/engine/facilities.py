@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from heapq import heappush
 
 import simpy
 
 from .calendar import OperatingCalendar
-from .events import Tick, call_later
+from .events import NORMAL, Tick, call_later
 from .recorder import Recorder
 
 __all__ = ["Consolidator", "Delay", "DirectionRouter", "Facility", "Job", "Quota", "Station"]
@@ -140,6 +141,7 @@ class Station:
         self.busy_hours = 0.0
         self.vehicles = self.vehicles_before = 0
         self._warmup = rec.warmup_hours
+        self._queue, self._eid = env._queue, env._eid  # for call_later, inlined in _start
         if index >= 0:
             rec.add_station(self)
 
@@ -151,13 +153,18 @@ class Station:
     def arrive(self, job: Job) -> None:
         """A job joins the queue; it starts at once if a server is free and the station open."""
         job.queued = now = self.env._now
-        if self._always and not (self.q_general or self.q_green):
-            # Nobody waits and nothing closes: start on a free server, as `_dispatch` would.
-            if job.green and self.free_green:
-                self._start(job, True, now)
-                return
-            if self.free_general:
-                self._start(job, False, now)
+        if self._always:
+            # Nothing closes: start on a free server if nobody waits, or join the queue if
+            # every server is busy, as `_dispatch` would.
+            if not (self.q_general or self.q_green):
+                if job.green and self.free_green:
+                    self._start(job, True, now)
+                    return
+                if self.free_general:
+                    self._start(job, False, now)
+                    return
+            elif not (self.free_general or self.free_green):
+                (self.q_green if job.green else self.q_general).append(job)
                 return
         if job.green:
             self.q_green.append(job)
@@ -232,7 +239,9 @@ class Station:
             self.rec.start(job.sids, now)
             if job.held is not None:
                 job.release_held()
-        call_later(self.env, self.service(job), self._finish, (job, green, now))
+        # call_later(self.env, self.service(job), self._finish, (job, green, now)), inlined
+        heappush(self._queue, (now + self.service(job), NORMAL, next(self._eid),
+                               Tick(self._finish, (job, green, now))))
 
     def _finish(self, ev: Tick) -> None:
         job, green, start = ev._value
@@ -249,7 +258,8 @@ class Station:
         if len(job.sids) > 1:
             self.rec.job(self.index, start, now, len(job.sids), 0.0)
         self.done(job)
-        self._dispatch()
+        if self.q_general or self.q_green:
+            self._dispatch()
 
     def _served(self, job: Job, start: float) -> None:
         """Count a job served from ``start`` to now; a train or flight also gets a job row."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from heapq import heappush
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -27,10 +28,10 @@ from ..scenario.schema import (
 )
 from .calendar import OperatingCalendar
 from .demand import arrival_times
-from .events import Tick, call_later, run_until
+from .events import NORMAL, Tick, call_later, run_until
 from .facilities import Consolidator, Delay, DirectionRouter, Facility, Job, Quota, Station
 from .random import Sampler, UniformSampler, stream
-from .recorder import Recorder, ReplicationData
+from .recorder import DELIVERED, Recorder, ReplicationData
 from .space import Space, SpacedLink, Watchdog
 from .transport import Service, Travel, departure_times
 
@@ -56,9 +57,11 @@ class _Deliver:
         self.env, self.rec = env, rec
 
     def enter(self, job: Job) -> None:
-        now = self.env.now
+        now, rec = self.env._now, self.rec
+        end, status = rec.s_end, rec.s_status  # rec.delivered(sid, now), inlined
         for sid in job.sids:
-            self.rec.delivered(sid, now)
+            end[sid] = now
+            status[sid] = DELIVERED
 
 
 class _Reject:
@@ -740,8 +743,11 @@ class _Source:
     def _arrive(self, tick: Tick) -> None:
         model, sid = self.model, self.sid
         self.sid = sid + 1
-        if sid + 1 < self.end:
-            call_later(model.env, self.created[sid + 1] - model.env.now, self._arrive)
+        if sid + 1 < self.end:  # call_later(env, created - now, self._arrive), inlined
+            env = model.env
+            now = env._now
+            heappush(env._queue, (now + (self.created[sid + 1] - now), NORMAL, next(env._eid),
+                                  Tick(self._arrive, None)))
         model.advance(Job([sid], self.green, self.commodity))
 
 
