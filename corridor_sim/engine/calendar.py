@@ -126,6 +126,27 @@ class OperatingCalendar:
         i = bisect_right(self._starts_list, t) - 1
         return i >= 0 and t < self._ends_list[i]
 
+    def open_interval(self, t: float) -> tuple[float, float] | None:
+        """The open interval [start, end) that model time ``t`` falls in [h], or None if closed.
+
+        A caller may keep it and skip the look-up while its time stays inside.
+        """
+        if self.always_open:
+            return (-float("inf"), float("inf"))
+        i = bisect_right(self._starts_list, t) - 1
+        if i >= 0 and t < self._ends_list[i]:
+            return self._starts_list[i], self._ends_list[i]
+        return None
+
+    def day_bounds(self, t: float) -> tuple[int, float, float]:
+        """The local day ``t`` falls in: (``day_index(t)``, its start, the next day's start) [h].
+
+        A caller may keep it and skip the look-up while its time stays inside.
+        """
+        i = self.day_index(t)
+        lo = self._midnights[i] if i >= 0 else -float("inf")
+        return i, lo, self.day_start(i + 1)
+
     def next_open(self, t: float) -> float:
         """The first model time ≥ ``t`` at which it is open [h]; ``inf`` if never again."""
         if self.always_open:

@@ -134,6 +134,8 @@ class Station:
         self._limit_of = daily_limit if callable(daily_limit) else None
         self._cap = None if callable(daily_limit) else daily_limit
         self._day, self._count = -1, 0
+        self._day_from = self._day_to = 0.0  # bounds of local day self._day [h]
+        self._open_from = self._open_to = 0.0  # the open interval last found [h]
         self.q_general: deque[Job] = deque()
         self.q_green: deque[Job] = deque()
         self._wake_at = float("inf")
@@ -204,19 +206,23 @@ class Station:
             return
         now = self.env._now
         cal = self.calendar
-        if not cal.always_open and not cal.is_open(now):
-            self._wake(cal.next_open(now))
-            return
+        if not (self._open_from <= now < self._open_to):  # cal.is_open(now), kept per interval
+            interval = cal.open_interval(now)
+            if interval is None:
+                self._wake(cal.next_open(now))
+                return
+            self._open_from, self._open_to = interval
         limit = self.daily_limit
         while True:
             if limit is not None:
-                day = cal.day_index(now)
-                if day != self._day:
-                    self._day, self._count = day, 0
-                    if self._limit_of is not None:
-                        self._cap = self._limit_of(day)
+                if not (self._day_from <= now < self._day_to):  # cal.day_index(now), kept
+                    day, self._day_from, self._day_to = cal.day_bounds(now)
+                    if day != self._day:
+                        self._day, self._count = day, 0
+                        if self._limit_of is not None:
+                            self._cap = self._limit_of(day)
                 if self._cap is not None and self._count >= self._cap:
-                    self._wake(cal.day_start(day + 1))
+                    self._wake(self._day_to)
                     return
             if not (self.free_general or self.free_green):
                 return  # every server busy: what _next would find, one call sooner
@@ -236,7 +242,14 @@ class Station:
             self.free_general -= 1
         if not job.begun:  # Job.begin, inlined on this hot path
             job.begun = True
-            self.rec.start(job.sids, now)
+            sids = job.sids
+            if len(sids) == 1:  # rec.start(sids, now), inlined
+                rec = self.rec
+                r, started = rec.s_vrow[sids[0]], rec.v_started
+                if r >= 0 and started[r] != started[r]:
+                    started[r] = now
+            else:
+                self.rec.start(sids, now)
             if job.held is not None:
                 job.release_held()
         # call_later(self.env, self.service(job), self._finish, (job, green, now)), inlined
@@ -294,7 +307,8 @@ class Station:
             self.free_general += 1
         self._served(job, start)
         self.done(job)
-        self._dispatch()
+        if self.q_general or self.q_green:
+            self._dispatch()
 
 
 class Quota(Station):
@@ -415,11 +429,26 @@ class Facility:
         self._first = (stages[0].arrive if conditions[0] is None
                        else lambda job: self._next_stage(0, job))
 
-    def enter(self, job: Job) -> None:
-        """A job arrives at the node."""
+    def _open_visit(self, job: Job) -> float:
+        """Mark the job arrived now and open its visit rows; return the time [h]."""
         job.arrived = now = self.env._now
         job.begun = False
-        self.rec.arrive(job.sids, self.index, now)
+        sids, rec = job.sids, self.rec
+        r = rec._visits
+        if len(sids) == 1 and r < rec._visit_room:  # rec.arrive(sids, index, now), inlined
+            sid = sids[0]
+            rec._visits = r + 1
+            rec.s_vrow[sid] = r
+            rec.v_sid[r] = sid
+            rec.v_node[r] = self.index
+            rec.v_arrived[r] = now
+        else:
+            rec.arrive(sids, self.index, now)
+        return now
+
+    def enter(self, job: Job) -> None:
+        """A job arrives at the node."""
+        self._open_visit(job)
         if self.stages:
             self._first(job)
         else:
@@ -436,9 +465,7 @@ class Facility:
         self.enter = self._enter_admitted
 
     def _enter_admitted(self, job: Job) -> None:
-        job.arrived = now = self.env._now
-        job.begun = False
-        self.rec.arrive(job.sids, self.index, now)
+        self._open_visit(job)
         if self._admit(job, lambda: self._proceed(job)):
             self._proceed(job)
 
@@ -490,10 +517,14 @@ class Facility:
         self._leave(job)
 
     def _leave(self, job: Job) -> None:
-        now = self.env._now
+        now, rec = self.env._now, self.rec
         if not job.begun:
-            job.begin(self.rec, now)
-        self.rec.depart(job.sids, now)
+            job.begin(rec, now)
+        sids = job.sids
+        if len(sids) == 1:  # rec.depart(sids, now), inlined
+            rec.v_departed[rec.s_vrow[sids[0]]] = now
+        else:
+            rec.depart(sids, now)
         job.regauge = False
         if self.on_leave is not None:
             self.on_leave(job)

@@ -148,11 +148,15 @@ class Recorder:
         self._visit_room += add
 
     def start(self, sids: list[int], now: float) -> None:
-        """Service began at ``now`` [h] for the open visits of these shipments (if not yet)."""
+        """Service began at ``now`` [h] for the open visits of these shipments (if not yet).
+
+        A shipment without a visit yet (served at a link's daily-quota gate before reaching
+        any facility) has nothing to mark.
+        """
         started, vrow = self.v_started, self.s_vrow
         for sid in sids:
             r = vrow[sid]
-            if started[r] != started[r]:  # NaN: not started yet
+            if r >= 0 and started[r] != started[r]:  # NaN: not started yet
                 started[r] = now
 
     def depart(self, sids: list[int], now: float) -> None:

@@ -73,15 +73,21 @@ class Space:
         self._granting = False
 
     def _record(self) -> None:
-        n = len(self.waiters)
-        self.rec.occupancy(self.index, self.env.now, self.used, n - self.blocked, self.blocked)
+        # rec.occupancy(index, now, used, approach, blocked), inlined: a record per change
+        rec, blocked = self.rec, self.blocked
+        rec.o_space.append(self.index)
+        rec.o_time.append(self.env._now)
+        rec.o_used.append(self.used)
+        rec.o_approach.append(len(self.waiters) - blocked)
+        rec.o_blocked.append(blocked)
 
     def _fits(self, amount: float) -> bool:
         return self.used + amount <= self.capacity + _EPS or (self.oversize and self.used <= _EPS)
 
     def take(self, amount: float) -> bool:
         """Take room for ``amount`` now if there is room and nobody waits before; say if done."""
-        if self.waiters or not self._fits(amount):
+        if self.waiters or not (self.used + amount <= self.capacity + _EPS
+                                or (self.oversize and self.used <= _EPS)):  # _fits, inlined
             return False
         self.used += amount
         self._record()
@@ -109,7 +115,7 @@ class Space:
         """Give back room; waiters that now fit are granted it, in order."""
         used = self.used - amount
         self.used = used if used > _EPS else 0.0
-        self.last_move = self.env.now
+        self.last_move = self.env._now
         if self.waiters and not self._granting:
             self._granting = True
             call_later(self.env, 0.0, self._grant)

@@ -128,8 +128,9 @@ class Service:
         self.env, self.index, self.capacity, self.travel = env, index, capacity, travel
         self.units, self.rec = units, rec
         self.when_full, self.max_wait = when_full, max_wait_hours
-        self.q_green: deque[tuple[int, float, int]] = deque()
-        self.q_general: deque[tuple[int, float, int]] = deque()
+        # loads waiting: (shipment, time queued [h], commodity, units)
+        self.q_green: deque[tuple[int, float, int, float]] = deque()
+        self.q_general: deque[tuple[int, float, int, float]] = deque()
         self.waiting_units = 0.0
         self.on_depart: Callable[[list[int]], None] | None = None  # loads leave a yard
         self._due = float("inf")  # the one pending max-wait timer
@@ -140,11 +141,14 @@ class Service:
 
     def enter(self, job: Job) -> None:
         """Loads of a job join the queue for the next vehicle."""
-        now = self.env.now
-        q = self.q_green if job.green else self.q_general
+        now, units, commodity = self.env._now, self.units, job.commodity
+        append = (self.q_green if job.green else self.q_general).append
+        waiting = self.waiting_units
         for sid in job.sids:
-            q.append((sid, now, job.commodity))
-            self.waiting_units += self.units(sid)
+            u = units(sid)
+            append((sid, now, commodity, u))
+            waiting += u
+        self.waiting_units = waiting
         if self.when_full:
             while self.waiting_units >= self.capacity - 1e-9:
                 self._depart()
@@ -185,16 +189,16 @@ class Service:
         sids: list[int] = []
         queued: list[float] = []
         load, green, commodity = 0.0, False, -1
+        room = self.capacity + 1e-9
         for q in (self.q_green, self.q_general):
             while q:
-                sid = q[0][0]
-                u = self.units(sid)
-                if load + u > self.capacity + 1e-9:
+                u = q[0][3]
+                if load + u > room:
                     break
-                item = q.popleft()
+                sid, t, c, _ = q.popleft()
                 if not sids:
-                    commodity = item[2]
-                queued.append(item[1])
+                    commodity = c
+                queued.append(t)
                 sids.append(sid)
                 load += u
                 green = green or q is self.q_green
