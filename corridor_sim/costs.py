@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .records import DELIVERED, REJECTED, ReplicationData, flow_rows
+from .records import DELIVERED, REJECTED, ReplicationData, flow_rows, visits_by_node
 
 if TYPE_CHECKING:
     from .network import Route
@@ -216,20 +216,23 @@ def cost_inputs(scenario: Scenario, rows: list[tuple[Any, Route]], stations: lis
 # --------------------------------------------------------------------------- pricing
 
 
-def _visit_rows(data: ReplicationData, node: int) -> np.ndarray:
+def _visit_rows(data: ReplicationData, node: int, at: dict[int, np.ndarray] | None = None
+                ) -> np.ndarray:
     """Visit row of every shipment at ``node`` (-1 where it has none).
 
-    A route is a simple path, so it passes a node at most once.
+    A route is a simple path, so it passes a node at most once. ``at``: the visit rows of
+    each node (:func:`corridor_sim.records.visits_by_node`), if already found.
     """
     c = data.columns
     rows = np.full(c["s_flow"].size, -1, dtype=np.int64)
-    here = np.flatnonzero(c["v_node"] == node)
+    here = (np.flatnonzero(c["v_node"] == node) if at is None
+            else at.get(node, np.empty(0, dtype=np.int64)))
     rows[c["v_sid"][here].astype(np.int64)] = here
     return rows
 
 
-def _shipment_costs(data: ReplicationData, sh: dict[str, np.ndarray], inputs: dict[str, Any]
-                    ) -> dict[str, np.ndarray]:
+def _shipment_costs(data: ReplicationData, sh: dict[str, np.ndarray], inputs: dict[str, Any],
+                    at: dict[int, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Cost parts [USD] and CO2e [kg] of every shipment of the run."""
     c = data.columns
     flows = inputs["flows"]
@@ -258,7 +261,7 @@ def _shipment_costs(data: ReplicationData, sh: dict[str, np.ndarray], inputs: di
     storage = np.zeros(f.size)
     teu_units = np.where(sh["teu"], units, 0.0)
     for name, rate in inputs["storage"].items():
-        rows = _visit_rows(data, data.nodes.index(name))
+        rows = _visit_rows(data, data.nodes.index(name), at)
         has = rows >= 0
         dwell = np.zeros(f.size)
         dwell[has] = c["v_departed"][rows[has]] - c["v_arrived"][rows[has]]
@@ -287,7 +290,8 @@ def _annual(parts: dict[str, np.ndarray], flow: np.ndarray, done: np.ndarray,
     return float(np.sum(sums[ok] / n_done[ok] * n_counted[ok])) * scale
 
 
-def cost_kpis(data: ReplicationData, sh: dict[str, np.ndarray], out: dict[str, float]) -> None:
+def cost_kpis(data: ReplicationData, sh: dict[str, np.ndarray], out: dict[str, float],
+              at: dict[int, np.ndarray] | None = None) -> None:
     """Add the money, carbon, distance, modal-split and reliability KPIs of a replication.
 
     Nothing is added when the scenario has no money or carbon input
@@ -310,6 +314,9 @@ def cost_kpis(data: ReplicationData, sh: dict[str, np.ndarray], out: dict[str, f
         ``teu_km_per_day``, ``tonne_km_per_day``, ``mode[M].tonne_km_share``;
         ``crossing[A→B].cost_usd.mean``; ``section[S].hours.mean``,
         ``section[S].speed_kmh.with_delay``, ``section[S].speed_kmh.without_delay``.
+    at : dict of int to numpy.ndarray, optional
+        Visit rows of each node (:func:`corridor_sim.records.visits_by_node`), if already
+        found; found here otherwise.
     """
     inputs = data.costs
     if not inputs:
@@ -319,7 +326,9 @@ def cost_kpis(data: ReplicationData, sh: dict[str, np.ndarray], out: dict[str, f
     late = sh["created"] >= lo
     done = late & (status == DELIVERED)
     counted = late & (status != REJECTED)
-    parts = _shipment_costs(data, sh, inputs)
+    if at is None:
+        at = visits_by_node(data)
+    parts = _shipment_costs(data, sh, inputs, at)
     parts["total"] = sum(parts[p] for p in COST_PARTS)
     tonnes = parts["tonnes"]
     has_t = done & ~np.isnan(tonnes)
@@ -359,7 +368,7 @@ def cost_kpis(data: ReplicationData, sh: dict[str, np.ndarray], out: dict[str, f
         out["cost_usd_per_year.centres"] = centres
         out["cost_usd_per_year.capacity"] = capacity
         out["cost_usd_per_year.total"] = variable + centres + capacity
-        _crossing_costs(data, sh, inputs, out)
+        _crossing_costs(data, sh, inputs, out, at)
     if inputs["carbon"]:
         co2 = parts["co2e_kg"]
         out["co2e_kg_per_teu"] = _ratio(co2[done & teu].sum(), units[done & teu].sum())
@@ -379,7 +388,7 @@ def cost_kpis(data: ReplicationData, sh: dict[str, np.ndarray], out: dict[str, f
     _distance_kpis(data, sh, inputs, parts, counted, out)
     _reliability_kpis(data, sh, inputs, out)
     if inputs["sections"]:
-        _section_kpis(data, sh, inputs, out)
+        _section_kpis(data, sh, inputs, out, at)
 
 
 def _open_hours(data: ReplicationData) -> dict[str, float]:
@@ -458,7 +467,7 @@ def _reliability_kpis(data: ReplicationData, sh: dict[str, np.ndarray], inputs: 
 
 
 def _crossing_costs(data: ReplicationData, sh: dict[str, np.ndarray], inputs: dict[str, Any],
-                    out: dict[str, float]) -> None:
+                    out: dict[str, float], at: dict[int, np.ndarray] | None = None) -> None:
     """CAREC CPMM cost to clear each border crossing: fees paid at both sides per vehicle."""
     fees = inputs["node_fees"]
     if not fees or not data.crossings:
@@ -468,7 +477,7 @@ def _crossing_costs(data: ReplicationData, sh: dict[str, np.ndarray], inputs: di
         na, nb = data.nodes[a], data.nodes[b]
         if na not in fees and nb not in fees:
             continue
-        ra, rb = _visit_rows(data, a), _visit_rows(data, b)
+        ra, rb = _visit_rows(data, a, at), _visit_rows(data, b, at)
         both = (ra >= 0) & (rb >= 0)
         both[both] = (c["v_arrived"][ra[both]] >= data.warmup_hours) & (
             c["v_arrived"][rb[both]] >= c["v_arrived"][ra[both]])
@@ -480,7 +489,7 @@ def _crossing_costs(data: ReplicationData, sh: dict[str, np.ndarray], inputs: di
 
 
 def _section_kpis(data: ReplicationData, sh: dict[str, np.ndarray], inputs: dict[str, Any],
-                  out: dict[str, float]) -> None:
+                  out: dict[str, float], at: dict[int, np.ndarray] | None = None) -> None:
     """CAREC CPMM speed with and without delay over each corridor section.
 
     Time runs from leaving the section's first node (creation, if it is the shipment's
@@ -508,20 +517,20 @@ def _section_kpis(data: ReplicationData, sh: dict[str, np.ndarray], inputs: dict
             if i == 0:
                 t0 = sh["created"][sids]
             else:
-                rows = _visit_rows(data, node_of[chain[0]])[sids]
+                rows = _visit_rows(data, node_of[chain[0]], at)[sids]
                 if (rows < 0).any():
                     continue  # a city passed through: no time is recorded there
                 t0 = c["v_departed"][rows]
             if i + len(chain) == len(path):
                 t1 = sh["end"][sids]
             else:
-                rows = _visit_rows(data, node_of[chain[-1]])[sids]
+                rows = _visit_rows(data, node_of[chain[-1]], at)[sids]
                 if (rows < 0).any():
                     continue
                 t1 = c["v_arrived"][rows]
             delay = np.zeros(sids.size)
             for mid in chain[1:-1]:
-                rows = _visit_rows(data, node_of[mid])[sids]
+                rows = _visit_rows(data, node_of[mid], at)[sids]
                 ok = rows >= 0
                 delay[ok] += c["v_departed"][rows[ok]] - c["v_arrived"][rows[ok]]
             if sec["services"] and "w_station" in c and c["w_station"].size:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from .costs import cost_kpis
-from .records import DELIVERED, IN_SYSTEM, REJECTED, ReplicationData, flow_rows
+from .records import DELIVERED, IN_SYSTEM, REJECTED, ReplicationData, flow_rows, visits_by_node
 
 __all__ = ["queue_profile", "replication_kpis", "shipment_arrays", "step_stats"]
 
@@ -88,14 +88,14 @@ def queue_profile(arrived: np.ndarray, started: np.ndarray, end: float
     return times[order], np.cumsum(steps[order])
 
 
-def _node_kpis(data: ReplicationData, node: int, name: str, out: dict[str, float],
+def _node_kpis(data: ReplicationData, rows: np.ndarray, name: str, out: dict[str, float],
                units: np.ndarray, teu: np.ndarray) -> None:
+    """Waits, throughput, queues and dwell of a node, from its visit ``rows``."""
     c = data.columns
     lo, hi = data.warmup_hours, data.horizon_hours
     days = (hi - lo) / 24.0
-    mask = c["v_node"] == node
-    arrived, started, departed = c["v_arrived"][mask], c["v_started"][mask], c["v_departed"][mask]
-    sid = c["v_sid"][mask]
+    arrived, started, departed = c["v_arrived"][rows], c["v_started"][rows], c["v_departed"][rows]
+    sid = c["v_sid"][rows]
     waits = (started - arrived)[(arrived >= lo) & ~np.isnan(started)]
     out[f"{name}.wait_hours.mean"] = float(waits.mean()) if waits.size else np.nan
     out[f"{name}.wait_hours.p95"] = float(np.percentile(waits, 95)) if waits.size else np.nan
@@ -206,7 +206,8 @@ def _space_kpis(data: ReplicationData, out: dict[str, float]) -> None:
             out[f"{prefix}.blocked.max"] = b_max
 
 
-def _blocked_kpis(data: ReplicationData, out: dict[str, float]) -> None:
+def _blocked_kpis(data: ReplicationData, out: dict[str, float],
+                  at: dict[int, np.ndarray]) -> None:
     """Hours blocked after service at each node before a link with finite space."""
     c = data.columns
     lo, hi = data.warmup_hours, data.horizon_hours
@@ -217,10 +218,12 @@ def _blocked_kpis(data: ReplicationData, out: dict[str, float]) -> None:
     np.add.at(hours, c["b_vrow"].astype(np.int64), c["b_hours"])
     departed = c["v_departed"]
     for node in senders:
+        rows = at.get(node, np.empty(0, dtype=np.int64))
+        d = departed[rows]
         with np.errstate(invalid="ignore"):
-            sel = (c["v_node"] == node) & (departed >= lo) & (departed <= hi)
+            sel = rows[(d >= lo) & (d <= hi)]
         name = data.nodes[node]
-        out[f"{name}.blocked_hours.mean"] = float(hours[sel].mean()) if sel.any() else np.nan
+        out[f"{name}.blocked_hours.mean"] = float(hours[sel].mean()) if sel.size else np.nan
         out[f"{name}.blocked_hours.per_day"] = float(hours[sel].sum()) / ((hi - lo) / 24.0)
 
 
@@ -240,21 +243,21 @@ def _previous_nodes(data: ReplicationData) -> np.ndarray:
     return table[flows, c["v_node"]] if flows.size else flows
 
 
-def _direction_kpis(data: ReplicationData, out: dict[str, float]) -> None:
+def _direction_kpis(data: ReplicationData, out: dict[str, float],
+                    at: dict[int, np.ndarray]) -> None:
     """Waits, queues and vehicles per day per direction (the node vehicles arrive from)."""
     c = data.columns
     lo, hi = data.warmup_hours, data.horizon_hours
     days = (hi - lo) / 24.0
     prev = _previous_nodes(data)
-    node = c["v_node"]
     arrived, started, departed = c["v_arrived"], c["v_started"], c["v_departed"]
-    for n in np.unique(node).tolist():
-        here = node == n
-        sources = [p for p in np.unique(prev[here]).tolist() if p >= 0]
+    for n, here in at.items():
+        came_from = prev[here]
+        sources = [p for p in np.unique(came_from).tolist() if p >= 0]
         if len(sources) < 2:
             continue
         for p in sources:
-            sel = here & (prev == p)
+            sel = here[came_from == p]
             key = f"{data.nodes[n]}.from[{data.nodes[p]}]"
             a, s, d = arrived[sel], started[sel], departed[sel]
             waits = (s - a)[(a >= lo) & ~np.isnan(s)]
@@ -423,9 +426,12 @@ def replication_kpis(data: ReplicationData) -> dict[str, float]:
         out[f"{key}.lead_time_hours.mean"] = float(vals.mean()) if vals.size else np.nan
         if len(rows) > 1:
             _route_share_kpis(data, key, rows, sh["flow"][late & mine], out)
+    at = visits_by_node(data)
+    none = np.empty(0, dtype=np.int64)
     for node in sorted(nodes - {-1}):
-        _node_kpis(data, node, data.nodes[node], out, sh["units"], sh["teu"])
-        _peak_hour_kpis(data.columns["v_arrived"][data.columns["v_node"] == node],
+        rows = at.get(node, none)
+        _node_kpis(data, rows, data.nodes[node], out, sh["units"], sh["teu"])
+        _peak_hour_kpis(data.columns["v_arrived"][rows],
                         data.warmup_hours, data.horizon_hours, data.nodes[node], out)
         metres = data.road_m_per_vehicle.get(node)
         if metres is not None:
@@ -434,11 +440,11 @@ def replication_kpis(data: ReplicationData) -> dict[str, float]:
                 out[f"{name}.queue_km.{stat}"] = out[f"{name}.queue_length.{stat}"] \
                     * metres / 1000.0
     _station_kpis(data, out)
-    _direction_kpis(data, out)
+    _direction_kpis(data, out, at)
     if data.spaces.get("name"):
         _space_kpis(data, out)
-        _blocked_kpis(data, out)
+        _blocked_kpis(data, out, at)
     if data.crossings:
         _crossing_kpis(data, out)
-    cost_kpis(data, sh, out)  # money, carbon, reliability: only with cost inputs
+    cost_kpis(data, sh, out, at)  # money, carbon, reliability: only with cost inputs
     return out

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["DELIVERED", "IN_SYSTEM", "REJECTED", "ReplicationData", "flow_rows"]
+__all__ = ["DELIVERED", "IN_SYSTEM", "REJECTED", "ReplicationData", "flow_rows", "visits_by_node"]
 
 IN_SYSTEM, DELIVERED, REJECTED = 0, 1, 2
 """Shipment status codes."""
@@ -95,3 +95,22 @@ def flow_rows(flows: dict[str, list]) -> dict[str, list[int]]:
     for row, key in enumerate(flows["key"]):
         out.setdefault(key, []).append(row)
     return out
+
+
+def visits_by_node(data: ReplicationData) -> dict[int, np.ndarray]:
+    """Visit rows at each node, in recorded order: node index → row numbers.
+
+    The KPI code selects a node's visits by these rows, found once per replication, rather
+    than by a mask over every visit per node and per KPI.
+
+    Parameters
+    ----------
+    data : ReplicationData
+
+    Returns
+    -------
+    dict of int to numpy.ndarray
+        Only nodes with at least one visit.
+    """
+    node = data.columns["v_node"]
+    return {n: np.flatnonzero(node == n) for n in np.unique(node).tolist()}
