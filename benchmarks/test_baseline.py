@@ -4,6 +4,10 @@ One replication of ``cs.bundled("baseline")`` through :func:`corridor_sim.engine
 timed. A second, untimed run of the same replication (same seed, so the same events) counts the
 events SimPy scheduled (``Environment._eid``, free to read) and measures peak memory with
 :mod:`tracemalloc`. Target: the recorder's own storage ≤ 100 bytes per recorded visit.
+
+:func:`test_baseline_replication_cpu` times what a worker does for one replication — build,
+simulate, reduce to KPIs, costs and series (:func:`corridor_sim.replication.run_replication`)
+— in CPU seconds, best of three. Target: ≤ 10 s.
 """
 
 from __future__ import annotations
@@ -14,8 +18,12 @@ import tracemalloc
 
 import corridor_sim as cs
 from corridor_sim.engine import CorridorModel, simulate
+from corridor_sim.replication import reduce
+from corridor_sim.windows import scenario_windows
 
 BYTES_PER_VISIT_TARGET = 100
+REPLICATION_CPU_TARGET_S = 10.0
+ROUNDS = 3
 
 
 def test_baseline_one_year(benchmark, record):
@@ -69,3 +77,31 @@ def test_baseline_one_year(benchmark, record):
            f"≤ {BYTES_PER_VISIT_TARGET}")
     record(case, "visit columns bytes per visit", visit_bytes / visits)
     assert recorder_bytes / visits <= BYTES_PER_VISIT_TARGET
+
+
+def test_baseline_replication_cpu(benchmark, record):
+    sc = cs.bundled("baseline")
+    case = "baseline, 1 year, one replication as a worker runs it"
+    parts: list[tuple[float, float, float]] = []
+
+    def run():
+        # run_replication, with its two halves timed apart (CPU seconds)
+        gc.freeze()
+        try:
+            c0 = time.process_time()
+            data = simulate(sc, 0, sc.seed)
+            c1 = time.process_time()
+            reduce(data, windows=scenario_windows(sc))
+            c2 = time.process_time()
+            del data
+        finally:
+            gc.collect()
+            gc.unfreeze()
+        parts.append((c1 - c0, c2 - c1, time.process_time() - c0))
+
+    benchmark.pedantic(run, rounds=ROUNDS, iterations=1)
+    simulating, reducing, total = (min(p[i] for p in parts) for i in range(3))
+    record(case, "simulate, best of 3 [s CPU]", simulating)
+    record(case, "reduce to KPIs, costs and series, best of 3 [s CPU]", reducing)
+    record(case, "total, best of 3 [s CPU]", total, f"≤ {REPLICATION_CPU_TARGET_S:g}")
+    record(case, "total, median of 3 [s CPU]", sorted(p[2] for p in parts)[ROUNDS // 2])
