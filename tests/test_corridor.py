@@ -255,3 +255,25 @@ def test_compare_selects_flow_kpis_with_brackets_by_exact_name():
     name = "xian>almaty:general[rail].lead_time_hours.mean"
     assert cmp.select(name) == [name]
     assert (cmp.differences([name])["diff"].dropna() == 0).all()
+
+
+def test_a_quota_gate_before_any_facility_marks_no_visit():
+    # Trucks meet a daily quota on their first link, before reaching any facility: the
+    # gate's start of service belongs to no visit, so no visit row may carry it (two
+    # checkpoints, so the visit rows outgrow their first allocation while the run goes).
+    sc = chain({"o": {"kind": "city"},
+                **{b: {"kind": "checkpoint", "mode": "road", "lanes": {"general": 2},
+                       "service_time": {"dist": "exponential", "mean_hours": 0.5}}
+                   for b in ("b1", "b2")},
+                "d": {"kind": "city"}},
+               [{"from": "o", "to": "b1", "mode": "road", "travel_time": const(2),
+                 "max_vehicles_per_day": 40},
+                {"from": "b1", "to": "b2", "mode": "road", "travel_time": const(1)},
+                {"from": "b2", "to": "d", "mode": "road", "travel_time": const(1)}],
+               [{"origin": "o", "destination": "d", "commodity": "general", "per_day": 30}],
+               horizon_days=20, warmup_days=1)
+    c = simulate(sc, 0, 3).columns
+    started, arrived = c["v_started"], c["v_arrived"]
+    assert c["v_sid"].size > 800
+    has = ~np.isnan(started)
+    assert (started[has] >= arrived[has]).all()
