@@ -104,7 +104,7 @@ def _check_targets(target: Mapping[str, float] | None, max_replications: int,
         else:
             out[str(kpi)] = float(value)
     if isinstance(max_replications, bool) or not isinstance(max_replications, int) \
-            or max_replications < first:
+            or (target and max_replications < first):  # a cap only with targets
         problems.append(Problem("max_replications", f"must be an integer ≥ replications "
                                 f"({first}), got {max_replications!r}"))
     if problems:

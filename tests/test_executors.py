@@ -180,6 +180,13 @@ def test_target_halfwidth_errors(scenario):
                target_halfwidth={"border.wait_hours.mean": 0.1})
 
 
+def test_the_cap_applies_only_with_targets(scenario):
+    # max_replications caps the sequential rule; a plain run of more replications ignores it
+    res = cs.run(scenario.with_changes({"horizon_days": 10, "warmup_days": 1}),
+                 replications=3, seed=2, max_replications=2, warmup_check=False)
+    assert res.replications == 3
+
+
 def test_target_already_met_runs_nothing_more(scenario):
     with warnings.catch_warnings():
         warnings.simplefilter("error", PrecisionWarning)

@@ -595,10 +595,11 @@ def test_warmup_check_still_flags_a_heavy_empty_start():
 def test_sigterm_to_a_cli_run_leaves_nothing_behind(tmp_path):
     path = write(tmp_path, "s.yaml", SINGLE)
     proc = subprocess.Popen([sys.executable, "-m", "corridor_sim.cli", "run", str(path),
-                             "-r", "50", "-q", "-o", str(tmp_path / "out")],
+                             "-r", "1000", "-q", "-o", str(tmp_path / "out")],
                             stderr=subprocess.PIPE, text=True, cwd=tmp_path)
     try:
-        proc.wait(timeout=10)  # imported and simulating after 10 s (50 replications of a year)
+        # imported and simulating after 6 s; 1,000 replications of a year take minutes
+        proc.wait(timeout=6)
     except subprocess.TimeoutExpired:
         proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=60) == 128 + signal.SIGTERM
