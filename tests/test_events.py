@@ -89,3 +89,30 @@ def test_samplers_draw_the_batched_numpy_sequence():
     uniform = UniformSampler(np.random.default_rng(5))
     assert [uniform.draw() for _ in range(3)] == np.random.default_rng(5).random(3).tolist()
     assert Sampler(Constant(dist="constant", hours=1.5), np.random.default_rng(1)).draw() == 1.5
+
+
+def test_resuming_stops_at_simpys_float_and_survives_a_failed_run():
+    # SimPy stops a resumed run at `now + (until - now)`, which may differ from `until` by
+    # an ulp; a tick scheduled at exactly `until` is processed or not as in SimPy.
+    def resumed(loop: str) -> tuple[list, float]:
+        env, seen = simpy.Environment(), []
+        call_later(env, 77.038, lambda ev: seen.append(env.now))
+        for until in (10.442, 77.038):
+            (env.run(until=until) if loop == "simpy" else run_until(env, until))
+        return seen, env.now
+
+    assert resumed("ours") == resumed("simpy")
+
+    env, seen = simpy.Environment(), []
+
+    def boom(ev: Tick) -> None:
+        raise RuntimeError("boom")
+
+    call_later(env, 1.0, boom)
+    call_later(env, 2.0, lambda ev: seen.append(env.now))
+    with pytest.raises(RuntimeError, match="boom"):
+        run_until(env, 5.0)
+    run_until(env, 8.0)  # the first run's stop is still queued: it ends this run, as in SimPy
+    assert seen == [2.0] and env.now == 5.0
+    run_until(env, 8.0)
+    assert env.now == 8.0

@@ -22,6 +22,7 @@ from heapq import heappop, heappush
 from typing import Any
 
 import simpy
+from simpy.core import StopSimulation
 from simpy.events import NORMAL, URGENT
 
 __all__ = ["NORMAL", "Tick", "call_later", "run_until"]
@@ -29,6 +30,10 @@ __all__ = ["NORMAL", "Tick", "call_later", "run_until"]
 
 class Tick:
     """A one-shot scheduled callback (duck-typed SimPy event).
+
+    Not a general SimPy event: ``callbacks`` is a view of its one callback, so it cannot be
+    yielded by a process or given further callbacks; schedule a :class:`simpy.Timeout` for
+    that.
 
     Parameters
     ----------
@@ -71,9 +76,19 @@ def call_later(env: simpy.Environment, delay: float, callback: Callable[[Any], N
 
 
 class _Stop:
-    """The end of :func:`run_until`, scheduled as SimPy schedules its own ``until`` event."""
+    """The end of :func:`run_until`, scheduled as SimPy schedules its own ``until`` event.
 
-    __slots__ = ()
+    Should a run end early (a callback raised), a stop left in the queue behaves as SimPy's
+    own: whichever loop pops it next stops there (its callback raises
+    :class:`simpy.exceptions.StopSimulation`).
+    """
+
+    __slots__ = ("callbacks",)
+    _ok = ok = True
+    _value = value = None
+
+    def __init__(self) -> None:
+        self.callbacks = [StopSimulation.callback]
 
 
 def run_until(env: simpy.Environment, until: float) -> None:
@@ -93,18 +108,23 @@ def run_until(env: simpy.Environment, until: float) -> None:
     ValueError
         If ``until`` is not after the current time.
     """
-    if until <= env._now:
+    at = float(until)
+    if at <= env._now:
         raise ValueError(f"until ({until}) must be greater than the current simulation time")
     queue, tick, stop = env._queue, Tick, _Stop()
-    heappush(queue, (float(until), URGENT, next(env._eid), stop))
-    while True:
-        env._now, _, _, event = heappop(queue)
-        if event.__class__ is tick:
-            event.fn(event)
-        elif event is stop:
-            return
-        else:
-            _process(event)
+    # at `now + (at - now)`, the very float SimPy's `run` schedules its stop at
+    heappush(queue, (env._now + (at - env._now), URGENT, next(env._eid), stop))
+    try:
+        while True:
+            env._now, _, _, event = heappop(queue)
+            if event.__class__ is tick:
+                event.fn(event)
+            elif event is stop:
+                return
+            else:
+                _process(event)
+    except StopSimulation:
+        return  # an earlier run's stop, or a callback that stopped the run, as in SimPy
 
 
 def _process(event: Any) -> None:
