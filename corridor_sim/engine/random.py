@@ -71,11 +71,18 @@ class Sampler:
         ``draw()``: the next duration [h], the same as calling the sampler, one Python call
         fewer (the engine's hot paths use it). A batch is drawn only when the last one has
         been used, so the sequence does not depend on how the draws are made.
+
+    Notes
+    -----
+    A sampler lives inside one replication's model: it holds a generator, so it cannot be
+    pickled or deep-copied (a model is built where it runs, never shipped).
     """
 
     __slots__ = ("draw",)
 
     def __init__(self, dist: Distribution, rng: np.random.Generator, batch: int = _BATCH) -> None:
+        if batch < 1:
+            raise ValueError(f"batch must be at least 1, got {batch}")
         if isinstance(dist, Constant):
             self.draw: Callable[[], float] = repeat(dist.hours).__next__
         else:
