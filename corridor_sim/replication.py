@@ -93,6 +93,9 @@ def reduce(data: ReplicationData, keep: bool = False,
         lead_times=lead_time_quantiles(data), data=data if keep else None)
 
 
+_failed_before = False  # whether this process's last replication raised (see run_replication)
+
+
 def run_replication(task: tuple) -> ReplicationOutcome:
     """Run one task: ``(scenario, replication, seed)`` or ``(scenario, replication, seed, keep)``.
 
@@ -118,11 +121,26 @@ def run_replication(task: tuple) -> ReplicationOutcome:
     # baseline). So the replication ends with a collection. Everything that existed before it
     # is frozen first (gc.freeze), so that this collection, and the automatic ones during the
     # run, look only at what the replication made, not at the hundreds of thousands of objects
-    # of pandas, SciPy and the caller (a full collection of those costs about 0.08 s).
-    gc.freeze()
+    # of pandas, SciPy and the caller (a full collection of those costs about 0.08 s). Where
+    # the caller has frozen objects of its own, or another thread is inside a replication,
+    # nothing is frozen or unfrozen here and the collection is a full one. After a replication
+    # that failed, the next one starts with a full collection: the failed model (kept alive
+    # by its traceback until then) would otherwise be frozen with everything else. Cyclic
+    # garbage the caller left before a replication is left to Python's own collector.
+    global _failed_before
+    if _failed_before:
+        gc.collect()
+        _failed_before = False
+    freeze = gc.get_freeze_count() == 0
+    if freeze:
+        gc.freeze()
     try:
         return reduce(simulate(scenario, task[1], task[2]), keep,
                       windows=scenario_windows(scenario))
+    except BaseException:
+        _failed_before = True
+        raise
     finally:
         gc.collect()
-        gc.unfreeze()
+        if freeze:
+            gc.unfreeze()

@@ -384,3 +384,37 @@ def test_teu_days_and_waits_for_a_train_have_their_own_names():
         ((c["v_node"] == data.nodes.index("terminal"))
          & (c["v_departed"] >= sc.warmup_hours)).sum() / days)
     assert c["w_sid"].size == c["j_size"][c["j_station"] == 1].sum()
+
+
+def test_a_deadlocked_replication_is_freed_by_the_next():
+    import gc
+    import weakref
+
+    from corridor_sim.engine import model as engine_model
+    from corridor_sim.replication import run_replication
+
+    data = closure_scenario(strip=2)
+    data["horizon_days"] = 60
+    for link in data["links"]:
+        link["bidirectional"] = True
+    data["demand"].append({"origin": "d", "destination": "o", "commodity": "g",
+                           "per_day": 100})
+    stuck = Scenario.model_validate(data)
+    models = []
+    build = engine_model.CorridorModel.__init__
+
+    def watched(self, *args, **kwargs):
+        build(self, *args, **kwargs)
+        models.append(weakref.ref(self))
+
+    engine_model.CorridorModel.__init__ = watched
+    try:
+        with pytest.raises(DeadlockError):
+            run_replication((stuck, 0, 1))
+        fine = scenario_from_dict(closure_scenario(strip=10))
+        run_replication((fine, 0, 1))
+    finally:
+        engine_model.CorridorModel.__init__ = build
+    # the caught error's traceback is gone: neither model is left once the next one has run
+    gc.collect(0)
+    assert [ref() for ref in models] == [None, None]
