@@ -334,8 +334,7 @@ def cost_kpis(data: ReplicationData, sh: dict[str, np.ndarray], out: dict[str, f
     has_t = done & ~np.isnan(tonnes)
     n_flows = len(inputs["flows"])
     scale = inputs["days_per_year"] * 24.0 / (hi - lo)
-    commodity = np.asarray(data.flows["commodity"], dtype=object)
-    flow_com = commodity[flow] if flow.size else np.empty(0, dtype=object)
+    com_code = {com: k for k, com in enumerate(dict.fromkeys(data.flows["commodity"]))}
     if inputs["money"]:
         for part in (*COST_PARTS, "total"):
             out[f"cost_per_teu_usd.{part}"] = _ratio(parts[part][done & teu].sum(),
@@ -344,7 +343,7 @@ def cost_kpis(data: ReplicationData, sh: dict[str, np.ndarray], out: dict[str, f
                                                        tonnes[has_t].sum())
         for com, unit in dict(zip(data.flows["commodity"], data.flows["unit"],
                                   strict=True)).items():
-            sel = done & (flow_com == com)
+            sel = done & (sh["commodity"] == com_code[com])
             for part in (*COST_PARTS, "total"):
                 out[f"{com}.cost_per_{unit}_usd.{part}"] = _ratio(parts[part][sel].sum(),
                                                                  units[sel].sum())
@@ -379,7 +378,7 @@ def cost_kpis(data: ReplicationData, sh: dict[str, np.ndarray], out: dict[str, f
                                          "co2e_kg") / 1000.0
         for com, unit in dict(zip(data.flows["commodity"], data.flows["unit"],
                                   strict=True)).items():
-            sel = done & (flow_com == com)
+            sel = done & (sh["commodity"] == com_code[com])
             out[f"{com}.co2e_kg_per_{unit}"] = _ratio(co2[sel].sum(), units[sel].sum())
         for key, rows in flow_rows(data.flows).items():
             sel = done & np.isin(flow, rows)
@@ -452,10 +451,8 @@ def _reliability_kpis(data: ReplicationData, sh: dict[str, np.ndarray], inputs: 
     if judged.any():
         out["on_time_share"] = share(everything)
     out["buffer_index"] = buffer(everything)
-    commodity = np.asarray(data.flows["commodity"], dtype=object)
-    flow_com = commodity[flow] if flow.size else np.empty(0, dtype=object)
-    for com in dict.fromkeys(data.flows["commodity"]):
-        sel = flow_com == com
+    for k, com in enumerate(dict.fromkeys(data.flows["commodity"])):
+        sel = sh["commodity"] == k
         if (judged & sel).any():
             out[f"{com}.on_time_share"] = share(sel)
         out[f"{com}.buffer_index"] = buffer(sel)

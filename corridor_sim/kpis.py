@@ -37,7 +37,10 @@ __all__ = ["queue_profile", "replication_kpis", "shipment_arrays", "step_stats"]
 
 
 def shipment_arrays(data: ReplicationData) -> dict[str, np.ndarray]:
-    """Per-shipment arrays of a replication: flow, units, created, end, status, lead time, spoiled.
+    """Per-shipment arrays of a replication: flow, commodity, units, times, status, lead time.
+
+    Keys: ``flow``, ``commodity``, ``units``, ``teu``, ``created``, ``end``, ``status``,
+    ``lead``, ``spoiled`` and ``shelf``.
 
     Parameters
     ----------
@@ -46,6 +49,8 @@ def shipment_arrays(data: ReplicationData) -> dict[str, np.ndarray]:
     Returns
     -------
     dict of str to numpy.ndarray
+        ``commodity`` is the number of each shipment's commodity in order of first appearance
+        in ``data.flows["commodity"]``.
     """
     c = data.columns
     flow = c["s_flow"].astype(np.int64)
@@ -58,9 +63,13 @@ def shipment_arrays(data: ReplicationData) -> dict[str, np.ndarray]:
         spoiled = (status == DELIVERED) & ~np.isnan(shelf) & (lead > shelf)
     teu = (np.asarray(data.flows["unit"], dtype=object)[flow] == "teu") if flow.size else \
         np.empty(0, dtype=bool)
+    names = list(dict.fromkeys(data.flows["commodity"]))
+    code = np.asarray([names.index(com) for com in data.flows["commodity"]], dtype=np.int64)
+    commodity = code[flow] if flow.size else np.empty(0, dtype=np.int64)
     return {"flow": flow, "units": units, "teu": teu, "created": c["s_created"],
             "end": c["s_end"],
-            "status": status, "lead": lead, "spoiled": spoiled, "shelf": shelf}
+            "status": status, "lead": lead, "spoiled": spoiled, "shelf": shelf,
+            "commodity": commodity}
 
 
 def queue_profile(arrived: np.ndarray, started: np.ndarray, end: float
@@ -408,15 +417,14 @@ def replication_kpis(data: ReplicationData) -> dict[str, float]:
     out["lead_time_hours.p95"] = float(np.percentile(lead, 95)) if lead.size else np.nan
     perishable = done & ~np.isnan(sh["shelf"])
     out["spoiled_share"] = float(sh["spoiled"][perishable].mean()) if perishable.any() else np.nan
-    commodities = np.asarray(data.flows["commodity"], dtype=object)
-    flow_com = commodities[sh["flow"]] if sh["flow"].size else np.empty(0, dtype=object)
-    for com in dict.fromkeys(data.flows["commodity"]):
-        sel = done & (flow_com == com)
+    for k, com in enumerate(dict.fromkeys(data.flows["commodity"])):
+        of_com = sh["commodity"] == k
+        sel = done & of_com
         vals = sh["lead"][sel]
         out[f"{com}.lead_time_hours.mean"] = float(vals.mean()) if vals.size else np.nan
         out[f"{com}.lead_time_hours.p95"] = float(np.percentile(vals, 95)) if vals.size else \
             np.nan
-        arrived = (status == DELIVERED) & (sh["end"] >= lo) & (flow_com == com)
+        arrived = (status == DELIVERED) & (sh["end"] >= lo) & of_com
         out[f"{com}.delivered_units_per_day"] = float(sh["units"][arrived].sum()) / (
             (data.horizon_hours - lo) / 24.0)
     nodes = set(data.stations["node"]) | set(np.unique(data.columns["v_node"]).tolist())
