@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from functools import partial
 from heapq import heappush
 
 import simpy
@@ -285,20 +286,43 @@ class Station:
         if len(job.sids) > 1:
             self.rec.job(self.index, start, now, len(job.sids), 0.0)
 
-    def block_on_exit(self, can_leave: Callable[[Job, Callable[[], None]], bool]) -> None:
-        """Hold a server after service until ``can_leave(job, resume)`` finds room ahead.
+    def block_on_exit(self, can_leave: Callable[[Job, Callable[[Tick], None], Tick], bool]
+                      ) -> None:
+        """Hold a server after service until ``can_leave(job, resume, ev)`` finds room ahead.
 
         ``can_leave`` returns True when the job may go on now; otherwise it calls
-        ``resume()`` later, once the room is the job's. Only the last station of a node
-        whose vehicles may drive onto a link with finite space is set so.
+        ``resume(ev)`` later, once the room is the job's (``ev`` is the tick that ended the
+        service; nothing is allocated for a job that leaves at once). Only the last station
+        of a node whose vehicles may drive onto a link with finite space is set so.
         """
         self._can_leave = can_leave
+        self._resume = self._release_tick  # bound once, handed to every can_leave
         self._finish = self._finish_blocking
 
     def _finish_blocking(self, ev: Tick) -> None:
         job, green, start = ev._value
-        if self._can_leave(job, lambda: self._release(job, green, start)):
-            self._release(job, green, start)
+        if not self._can_leave(job, self._resume, ev):
+            return  # blocked: resume(ev) releases the server later
+        # self._release(job, green, start), inlined on this hot path
+        if green:
+            self.free_green += 1
+        else:
+            self.free_general += 1
+        now, lo = self.env._now, self._warmup  # self._served(job, start), inlined
+        if now >= lo:
+            self.vehicles += 1
+            self.busy_hours += now - start if start >= lo else now - lo
+        else:
+            self.vehicles_before += 1
+        if len(job.sids) > 1:
+            self.rec.job(self.index, start, now, len(job.sids), 0.0)
+        self.done(job)
+        if self.q_general or self.q_green:
+            self._dispatch()
+
+    def _release_tick(self, ev: Tick) -> None:
+        """Release the server of a job that was blocked, once room ahead is its."""
+        self._release(*ev._value)
 
     def _release(self, job: Job, green: bool, start: float) -> None:
         if green:
@@ -454,20 +478,37 @@ class Facility:
         else:
             self._leave(job)
 
-    def admit_with(self, admit: Callable[[Job, Callable[[], None]], bool]) -> None:
+    def admit_with(self, admit: Callable[[Job, Callable[[Job], None]], bool]) -> None:
         """Let vehicles in only when ``admit(job, proceed)`` finds room in the node's space.
 
-        ``admit`` returns True when the job may go on now; otherwise it calls ``proceed()``
-        later, once the room is the job's. The visit starts on arrival either way, so the
-        time spent waiting for room counts as waiting at the node.
+        ``admit`` returns True when the job may go on now; otherwise it calls
+        ``proceed(job)`` later, once the room is the job's. The visit starts on arrival
+        either way, so the time spent waiting for room counts as waiting at the node.
         """
         self._admit = admit
+        self._resume = self._proceed  # bound once, handed to every admit
         self.enter = self._enter_admitted
 
     def _enter_admitted(self, job: Job) -> None:
-        self._open_visit(job)
-        if self._admit(job, lambda: self._proceed(job)):
-            self._proceed(job)
+        # self._open_visit(job), inlined on this hot path
+        job.arrived = now = self.env._now
+        job.begun = False
+        sids, rec = job.sids, self.rec
+        r = rec._visits
+        if len(sids) == 1 and r < rec._visit_room:  # rec.arrive(sids, index, now), inlined
+            sid = sids[0]
+            rec._visits = r + 1
+            rec.s_vrow[sid] = r
+            rec.v_sid[r] = sid
+            rec.v_node[r] = self.index
+            rec.v_arrived[r] = now
+        else:
+            rec.arrive(sids, self.index, now)
+        if self._admit(job, self._resume):
+            if self.stages:  # self._proceed(job), inlined
+                self._first(job)
+            else:
+                self._leave(job)
 
     def _proceed(self, job: Job) -> None:
         if self.stages:
@@ -475,15 +516,18 @@ class Facility:
         else:
             self._leave(job)
 
-    def exit_with(self, can_leave: Callable[[Job, Callable[[], None]], bool]) -> None:
-        """Let vehicles leave only when ``can_leave(job, resume)`` finds room ahead.
+    def exit_with(self, can_leave: Callable[[Job, Callable[[object], None], object], bool]
+                  ) -> None:
+        """Let vehicles leave only when ``can_leave(job, resume, arg)`` finds room ahead.
 
         A station that may be a vehicle's last at this node keeps its server while the
         vehicle waits (blocking after service); after a stage without servers the vehicle
         just waits. ``can_leave`` returns True when the job may go on now; otherwise it calls
-        ``resume()`` later, once the room is the job's.
+        ``resume(arg)`` later, once the room is the job's. A job that already holds a place
+        ahead (``job.reserved``, taken while it held its server) leaves without asking.
         """
         self._can_leave = can_leave
+        self._leave_now = partial(Facility._leave, self)  # the unchecked leave, bound once
         self._leave = self._leave_checked
         stages, conditions = self.stages, self.conditions
         for i in range(len(stages) - 1, -1, -1):
@@ -495,15 +539,15 @@ class Facility:
                     station.block_on_exit(can_leave)
                 else:
                     station.block_on_exit(
-                        lambda job, resume, later=later: any(c(job) for c in later)
-                        or can_leave(job, resume))
+                        lambda job, resume, ev, later=later: any(c(job) for c in later)
+                        or can_leave(job, resume, ev))
             if conditions[i] is None:
                 break  # every job passes stage i: no earlier stage can be a last one
         if stages:
             self._wire()
 
     def _leave_checked(self, job: Job) -> None:
-        if self._can_leave(job, lambda: Facility._leave(self, job)):
+        if job.reserved is not None or self._can_leave(job, self._leave_now, job):
             Facility._leave(self, job)
 
     def _next_stage(self, position: int, job: Job) -> None:

@@ -362,25 +362,30 @@ class CorridorModel:
                 f"space[{name}]", "node", name, None, float(node.space.vehicles), "vehicles",
                 cal)
 
-            def admit(job: Job, proceed: Callable[[], None]) -> bool:
+            def admit(job: Job, proceed: Callable[[Job], None]) -> bool:
                 space = own.get(job.direction, shared)
                 if space is None:
                     return True
                 if space.take(1.0):
-                    self._hold(job, space)
+                    held = job.held  # self._hold(job, space), inlined
+                    if held is None:
+                        job.held = [space]
+                    else:
+                        held.append(space)
                     return True
-                space.wait(1.0, lambda: (self._hold(job, space), proceed()), False)
+                space.wait(1.0, lambda: (self._hold(job, space), proceed(job)), False)
                 return False
         else:
             space = self._new_space(f"space[{name}]", "node", name, None, node.space.teu,
                                     "teu", cal)
 
-            def admit(job: Job, proceed: Callable[[], None]) -> bool:
+            def admit(job: Job, proceed: Callable[[Job], None]) -> bool:
                 teu = self._teu(job.sids)
                 if teu <= 0.0 or space.take(teu):
                     self._into_yard(job.sids, space)
                     return True
-                space.wait(teu, lambda: (self._into_yard(job.sids, space), proceed()), False)
+                space.wait(teu, lambda: (self._into_yard(job.sids, space), proceed(job)),
+                           False)
                 return False
 
             previous = fac.on_leave
@@ -434,8 +439,11 @@ class CorridorModel:
                 f"space[{u}→{v}]", "link", v, u, float(link.space.vehicles), "vehicles", cal)
         return self._link_spaces[key]
 
-    def _can_leave(self, job: Job, resume: Callable[[], None]) -> bool:
-        """Room on the job's next link (taken for it), or wait blocked until there is."""
+    def _can_leave(self, job: Job, resume: Callable[[object], None], arg: object) -> bool:
+        """Room on the job's next link (taken for it), or wait blocked until there is.
+
+        When blocked, ``resume(arg)`` is called once the room is the job's.
+        """
         if job.reserved is not None:
             return True
         sid = job.sids[0]
@@ -451,7 +459,7 @@ class CorridorModel:
         def granted() -> None:
             job.reserved = space
             self.rec.blocked(job.sids, self.env.now - job.blocked_since)
-            resume()
+            resume(arg)
 
         space.wait(1.0, granted, True)
         return False
