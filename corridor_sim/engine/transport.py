@@ -8,12 +8,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import deque
 from collections.abc import Callable
+from heapq import heappush
 from zoneinfo import ZoneInfo
 
 import simpy
 
 from ..scenario.schema import WEEKDAYS, Departures, clock_hours
-from .events import Tick, call_later
+from .events import NORMAL, Tick, call_later
 from .facilities import Job
 from .recorder import Recorder
 
@@ -77,15 +78,18 @@ class Travel:
         The link breaks gauge: arriving jobs are marked for transshipment.
     """
 
-    __slots__ = ("env", "sample", "advance", "regauge")
+    __slots__ = ("env", "sample", "advance", "regauge", "_queue", "_eid")
 
     def __init__(self, env: simpy.Environment, sample: Callable[[], float],
                  advance: Callable[[Job], None], regauge: bool = False) -> None:
         self.env, self.sample, self.advance, self.regauge = env, sample, advance, regauge
+        self._queue, self._eid = env._queue, env._eid  # for call_later, inlined in enter
 
     def enter(self, job: Job) -> None:
         """A vehicle sets off."""
-        call_later(self.env, self.sample(), self._arrive, job)
+        # call_later(self.env, self.sample(), self._arrive, job), inlined
+        heappush(self._queue, (self.env._now + self.sample(), NORMAL, next(self._eid),
+                               Tick(self._arrive, job)))
 
     def _arrive(self, ev: Tick) -> None:
         job = ev._value
