@@ -739,24 +739,32 @@ class CorridorModel:
 class _Source:
     """Releases a flow's shipments at their pre-drawn creation times, one event each."""
 
-    __slots__ = ("model", "first", "end", "created", "green", "commodity", "sid")
+    __slots__ = ("model", "first", "end", "created", "green", "commodity", "sid", "env",
+                 "pos", "flow", "flow_steps", "_next")
 
     def __init__(self, model: CorridorModel, first: int, count: int, green: bool,
                  commodity: int) -> None:
         self.model, self.first, self.end, self.green = model, first, first + count, green
         self.created = model.rec.s_created  # creation times, drawn before the run
         self.commodity, self.sid = commodity, first
+        self.env = model.env
+        # for model.advance, inlined in _arrive (the model keeps these lists for the run)
+        self.pos, self.flow, self.flow_steps = model._pos, model.rec.s_flow, model.flow_steps
+        self._next = self._arrive  # bound once, scheduled for every shipment
         call_later(model.env, self.created[first], self._arrive)
 
     def _arrive(self, tick: Tick) -> None:
-        model, sid = self.model, self.sid
+        sid = self.sid
         self.sid = sid + 1
         if sid + 1 < self.end:  # call_later(env, created - now, self._arrive), inlined
-            env = model.env
+            env = self.env
             now = env._now
             heappush(env._queue, (now + (self.created[sid + 1] - now), NORMAL, next(env._eid),
-                                  Tick(self._arrive, None)))
-        model.advance(Job([sid], self.green, self.commodity))
+                                  Tick(self._next, None)))
+        # model.advance(Job([sid], green, commodity)), inlined: a new shipment goes to the
+        # first step of its route (position 0), not pre-cleared (Job's default 0.0)
+        self.pos[sid] = 0
+        self.flow_steps[self.flow[sid]][0].enter(Job([sid], self.green, self.commodity))
 
 
 def simulate(scenario: Scenario, replication: int = 0, seed: int | None = None
