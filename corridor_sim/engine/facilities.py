@@ -251,8 +251,11 @@ class Station:
                     started[r] = now
             else:
                 self.rec.start(sids, now)
-            if job.held is not None:
-                job.release_held()
+            held = job.held
+            if held is not None:  # job.release_held(), inlined
+                job.held = None
+                for space in held:
+                    space.release(1.0)
         # call_later(self.env, self.service(job), self._finish, (job, green, now)), inlined
         heappush(self._queue, (now + self.service(job), NORMAL, next(self._eid),
                                Tick(self._finish, (job, green, now))))
@@ -453,9 +456,32 @@ class Facility:
             elif conditions[i + 1] is None:
                 stage.done = stages[i + 1].arrive
             else:
-                stage.done = lambda job, k=i + 1: self._next_stage(k, job)
-        self._first = (stages[0].arrive if conditions[0] is None
-                       else lambda job: self._next_stage(0, job))
+                stage.done = self._chain(i + 1)
+        self._first = stages[0].arrive if conditions[0] is None else self._chain(0)
+
+    def _chain(self, position: int) -> Callable[[Job], None]:
+        """``self._next_stage(position, job)`` as one call, its stages looked up once.
+
+        The stages from ``position`` up to the first that every job passes, each with its
+        condition (None: always) and ``arrive``; a job no stage applies to leaves.
+        """
+        stages, conditions = self.stages, self.conditions
+        chain = []
+        for k in range(position, len(stages)):
+            chain.append((conditions[k], stages[k].arrive))
+            if conditions[k] is None:
+                break
+        chain = tuple(chain)
+        leave = self._leave
+
+        def next_stage(job: Job) -> None:
+            for when, arrive in chain:
+                if when is None or when(job):
+                    arrive(job)
+                    return
+            leave(job)
+
+        return next_stage
 
     def _open_visit(self, job: Job) -> float:
         """Mark the job arrived now and open its visit rows; return the time [h]."""
@@ -542,13 +568,30 @@ class Facility:
                 if not later:
                     station.block_on_exit(can_leave)
                 else:
-                    station.block_on_exit(
-                        lambda job, resume, ev, later=later: any(c(job) for c in later)
-                        or can_leave(job, resume, ev))
+                    station.block_on_exit(self._unless(tuple(later), can_leave))
             if conditions[i] is None:
                 break  # every job passes stage i: no earlier stage can be a last one
         if stages:
             self._wire()
+
+    @staticmethod
+    def _unless(later: tuple, can_leave: Callable) -> Callable:
+        """``can_leave``, for a station a job leaves at once if a later stage applies to it.
+
+        Parameters
+        ----------
+        later : tuple of callable
+            Conditions of the later stages (``when(job)``).
+        can_leave : callable
+            ``can_leave(job, resume, arg)``, asked when no later stage applies.
+        """
+        def check(job: Job, resume: Callable, arg: object) -> bool:
+            for when in later:  # any(when(job) for when in later), without a generator
+                if when(job):
+                    return True
+            return can_leave(job, resume, arg)
+
+        return check
 
     def _leave_checked(self, job: Job) -> None:
         if job.reserved is not None or self._can_leave(job, self._leave_now, job):
