@@ -8,6 +8,7 @@ processes and on a Dask cluster.
 from __future__ import annotations
 
 import datetime as dt
+from array import array
 from collections.abc import Callable
 from heapq import heappush
 from zoneinfo import ZoneInfo
@@ -139,6 +140,9 @@ class CorridorModel:
         self._times: list[np.ndarray] = []
         self._track_clearance = any(isinstance(n, DryPortNode) for n in scenario.nodes.values())
         self._flow_units: list[float] = []
+        # units of each shipment (filled by _allocate); its __getitem__ is the ``units``
+        # handed to services and consolidators: self.units without a Python call
+        self._sid_units = array("d")
         self._flow_teu: list[bool] = []
         self._calendars: dict[str, OperatingCalendar] = {}
         self.stations: dict[str, list] = {k: [] for k in (
@@ -283,7 +287,7 @@ class CorridorModel:
             c_idx = self._station_row(f"{name}.consolidation", index, "consolidation", 0, None,
                                       con.train_capacity_teu)
             fac.add_stage(lambda done: Consolidator(
-                env, c_idx, con.train_capacity_teu, con.max_wait_hours, self.units,
+                env, c_idx, con.train_capacity_teu, con.max_wait_hours, self._sid_units.__getitem__,
                 self._next_step_key, done, rec))
         if isinstance(node, DryPortNode):
             fac.on_leave = self._mark_precleared
@@ -552,8 +556,9 @@ class CorridorModel:
             times = (departure_times(link.departures, sc.start_utc, sc.horizon_hours)
                      if link.departures is not None and link.dispatch == "schedule" else None)
             self._services[key] = Service(
-                self.env, idx, link.capacity, travel, self.units, self.rec, departures=times,
-                when_full=link.dispatch == "when_full", max_wait_hours=link.max_wait_hours)
+                self.env, idx, link.capacity, travel, self._sid_units.__getitem__, self.rec,
+                departures=times, when_full=link.dispatch == "when_full",
+                max_wait_hours=link.max_wait_hours)
         return self._services[key]
 
     def _consolidates(self, node: str) -> bool:
@@ -657,6 +662,9 @@ class CorridorModel:
         flows = np.concatenate(self._rows) if n else np.empty(0, dtype=np.int32)
         created = np.concatenate(self._times) if n else np.empty(0)
         self.rec.allocate(flows, created)
+        # in place: services and consolidators hold this array's __getitem__
+        self._sid_units.frombytes(
+            np.asarray(self._flow_units, dtype=np.float64)[flows].tobytes())
         self._pos = [-1] * n
         self._precleared = bytearray(n)
         first = 0
