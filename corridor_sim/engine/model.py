@@ -688,11 +688,12 @@ class CorridorModel:
             self.flow_steps[self.rec.s_flow[sid]][p].enter(job)
             return
         pos, flow_steps, flow = self._pos, self.flow_steps, self.rec.s_flow
-        ps = [pos[sid] + 1 for sid in sids]
-        for sid, p in zip(sids, ps):  # noqa: B905 (same length by construction)
+        targets: list = []  # the next step of each shipment's route, in one pass
+        append = targets.append
+        for sid in sids:
+            p = pos[sid] + 1
             pos[sid] = p
-        # the step at position p of each shipment's route
-        targets = [flow_steps[flow[sid]][p] for sid, p in zip(sids, ps)]  # noqa: B905
+            append(flow_steps[flow[sid]][p])
         first = targets[0]
         if targets.count(first) == len(targets):  # the common case: all go on together
             groups = ((first, sids),)

@@ -194,18 +194,22 @@ class Service:
         queued: list[float] = []
         load, green, commodity = 0.0, False, -1
         room = self.capacity + 1e-9
+        add_sid, add_queued = sids.append, queued.append
         for q in (self.q_green, self.q_general):
+            taken = len(sids)
             while q:
-                u = q[0][3]
+                entry = q[0]  # (shipment, time queued, commodity, units)
+                u = entry[3]
                 if load + u > room:
                     break
-                sid, t, c, _ = q.popleft()
+                q.popleft()
                 if not sids:
-                    commodity = c
-                queued.append(t)
-                sids.append(sid)
+                    commodity = entry[2]
+                add_queued(entry[1])
+                add_sid(entry[0])
                 load += u
-                green = green or q is self.q_green
+            if q is self.q_green and len(sids) > taken:
+                green = True  # it carries a green-corridor load
             if q:
                 break  # the vehicle is full: later queues wait too
         self.waiting_units -= load
