@@ -141,6 +141,7 @@ class Station:
         self.q_green: deque[Job] = deque()
         self._wake_at = float("inf")
         self._always = calendar.always_open and daily_limit is None
+        self._unlimited = daily_limit is None
         self.busy_hours = 0.0
         self.vehicles = self.vehicles_before = 0
         self._warmup = rec.warmup_hours
@@ -156,9 +157,10 @@ class Station:
     def arrive(self, job: Job) -> None:
         """A job joins the queue; it starts at once if a server is free and the station open."""
         job.queued = now = self.env._now
-        if self._always:
-            # Nothing closes: start on a free server if nobody waits, or join the queue if
-            # every server is busy, as `_dispatch` would.
+        if self._always or (self._unlimited and self._open_from <= now < self._open_to):
+            # Nothing closes (or the station is open now, in the interval `_dispatch` last
+            # found, and has no daily limit): start on a free server if nobody waits, or join
+            # the queue if every server is busy, as `_dispatch` would.
             if not (self.q_general or self.q_green):
                 if job.green and self.free_green:
                     self._start(job, True, now)
