@@ -504,7 +504,20 @@ class Facility:
 
     def enter(self, job: Job) -> None:
         """A job arrives at the node."""
-        self._open_visit(job)
+        # self._open_visit(job), inlined on this hot path
+        job.arrived = now = self.env._now
+        job.begun = False
+        sids, rec = job.sids, self.rec
+        r = rec._visits
+        if len(sids) == 1 and r < rec._visit_room:  # rec.arrive(sids, index, now), inlined
+            sid = sids[0]
+            rec._visits = r + 1
+            rec.s_vrow[sid] = r
+            rec.v_sid[r] = sid
+            rec.v_node[r] = self.index
+            rec.v_arrived[r] = now
+        else:
+            rec.arrive(sids, self.index, now)
         if self.stages:
             self._first(job)
         else:
