@@ -609,8 +609,21 @@ class Facility:
         return check
 
     def _leave_checked(self, job: Job) -> None:
-        if job.reserved is not None or self._can_leave(job, self._leave_now, job):
-            Facility._leave(self, job)
+        if job.reserved is None and not self._can_leave(job, self._leave_now, job):
+            return  # blocked: Facility._leave(self, job) is called once there is room
+        # Facility._leave(self, job), inlined on this hot path
+        now, rec = self.env._now, self.rec
+        if not job.begun:
+            job.begin(rec, now)
+        sids = job.sids
+        if len(sids) == 1:  # rec.depart(sids, now), inlined
+            rec.v_departed[rec.s_vrow[sids[0]]] = now
+        else:
+            rec.depart(sids, now)
+        job.regauge = False
+        if self.on_leave is not None:
+            self.on_leave(job)
+        self.leave(job)
 
     def _next_stage(self, position: int, job: Job) -> None:
         stages, conditions = self.stages, self.conditions

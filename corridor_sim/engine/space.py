@@ -178,7 +178,12 @@ class SpacedLink:
         elif not space.take(1.0):
             space.wait(1.0, lambda: self._go(job), False)
             return
-        self._go(job)
+        held = job.held  # self._go(job), inlined
+        if held is None:
+            job.held = [space]
+        else:
+            held.append(space)
+        self.inner.enter(job)
 
     def _go(self, job: Job) -> None:
         if job.held is None:
