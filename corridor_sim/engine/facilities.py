@@ -366,6 +366,9 @@ class DirectionRouter:
     def __init__(self, routes: dict, default: Station) -> None:
         self.routes, self.default = routes, default
         self.stations = [default] + [r for r in routes.values() if not isinstance(r, Quota)]
+        # each direction's arrive, looked up once (stations' arrive is never rebound)
+        self._arrive = {k: r.arrive for k, r in routes.items()}
+        self._default_arrive = default.arrive
 
     @property
     def done(self) -> Callable[[Job], None]:
@@ -379,7 +382,7 @@ class DirectionRouter:
 
     def arrive(self, job: Job) -> None:
         """Send a job to its direction's stage."""
-        self.routes.get(job.direction, self.default).arrive(job)
+        self._arrive.get(job.direction, self._default_arrive)(job)
 
 
 class Delay:

@@ -662,6 +662,7 @@ class CorridorModel:
         flows = np.concatenate(self._rows) if n else np.empty(0, dtype=np.int32)
         created = np.concatenate(self._times) if n else np.empty(0)
         self.rec.allocate(flows, created)
+        self._flow = self.rec.s_flow  # each shipment's flows row, for advance
         # in place: services and consolidators hold this array's __getitem__
         self._sid_units.frombytes(
             np.asarray(self._flow_units, dtype=np.float64)[flows].tobytes())
@@ -681,11 +682,11 @@ class CorridorModel:
         sids = job.sids
         if len(sids) == 1:
             sid = sids[0]
-            p = self._pos[sid] + 1
-            self._pos[sid] = p
+            pos = self._pos
+            pos[sid] = p = pos[sid] + 1
             if self._track_clearance:
                 job.precleared = float(self._precleared[sid])
-            self.flow_steps[self.rec.s_flow[sid]][p].enter(job)
+            self.flow_steps[self._flow[sid]][p].enter(job)
             return
         pos, flow_steps, flow = self._pos, self.flow_steps, self.rec.s_flow
         targets: list = []  # the next step of each shipment's route, in one pass
