@@ -20,6 +20,8 @@ from .recorder import Recorder
 
 __all__ = ["Service", "Travel", "departure_times"]
 
+_INF = float("inf")
+
 
 def departure_times(dep: Departures, start_utc: dt.datetime, horizon_hours: float
                     ) -> list[float]:
@@ -145,18 +147,25 @@ class Service:
 
     def enter(self, job: Job) -> None:
         """Loads of a job join the queue for the next vehicle."""
-        now, units, commodity = self.env._now, self.units, job.commodity
-        append = (self.q_green if job.green else self.q_general).append
-        waiting = self.waiting_units
-        for sid in job.sids:
-            u = units(sid)
-            append((sid, now, commodity, u))
-            waiting += u
-        self.waiting_units = waiting
+        now, sids = self.env._now, job.sids
+        queue = self.q_green if job.green else self.q_general
+        if len(sids) == 1:  # a truck's one load: the loop below without the loop
+            sid = sids[0]
+            u = self.units(sid)
+            queue.append((sid, now, job.commodity, u))
+            self.waiting_units += u
+        else:
+            units, commodity, append = self.units, job.commodity, queue.append
+            waiting = self.waiting_units
+            for sid in sids:
+                u = units(sid)
+                append((sid, now, commodity, u))
+                waiting += u
+            self.waiting_units = waiting
         if self.when_full:
             while self.waiting_units >= self.capacity - 1e-9:
                 self._depart()
-            if self.max_wait is not None and self._due == float("inf") and (
+            if self.max_wait is not None and self._due == _INF and (
                     self.q_green or self.q_general):
                 self._timer(self._oldest() + self.max_wait)
 
