@@ -80,6 +80,7 @@ class _Reject:
 
 
 _UNLIMITED = 1 << 30
+_SHARE = (0.0, 1.0)  # a shipment's pre-cleared flag (0 or 1) as its job's pre-cleared share
 STALL_HOURS = 14 * 24.0
 """A full space whose vehicles have not moved for this long while open is deadlocked [h]."""
 _WATCH_EVERY_HOURS = 24.0
@@ -685,7 +686,7 @@ class CorridorModel:
             pos = self._pos
             pos[sid] = p = pos[sid] + 1
             if self._track_clearance:
-                job.precleared = float(self._precleared[sid])
+                job.precleared = _SHARE[self._precleared[sid]]  # float(0 or 1), no call
             self.flow_steps[self._flow[sid]][p].enter(job)
             return
         pos, flow_steps, flow = self._pos, self.flow_steps, self.rec.s_flow
@@ -716,7 +717,8 @@ class CorridorModel:
             if reserved is not None and getattr(step, "space", None) is reserved:
                 part.reserved, reserved = reserved, None
             if self._track_clearance:
-                part.precleared = sum(self._precleared[s] for s in members) / len(members)
+                # the share of its loads pre-cleared (a sum of 0/1 flags, without a generator)
+                part.precleared = sum(map(self._precleared.__getitem__, members)) / len(members)
             step.enter(part)
 
     def run(self) -> ReplicationData:
