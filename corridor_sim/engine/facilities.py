@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from functools import partial
 from heapq import heappush
 
 import simpy
@@ -140,6 +141,7 @@ class Station:
         self.q_green: deque[Job] = deque()
         self._wake_at = float("inf")
         self._always = calendar.always_open and daily_limit is None
+        self._unlimited = daily_limit is None
         self.busy_hours = 0.0
         self.vehicles = self.vehicles_before = 0
         self._warmup = rec.warmup_hours
@@ -155,9 +157,10 @@ class Station:
     def arrive(self, job: Job) -> None:
         """A job joins the queue; it starts at once if a server is free and the station open."""
         job.queued = now = self.env._now
-        if self._always:
-            # Nothing closes: start on a free server if nobody waits, or join the queue if
-            # every server is busy, as `_dispatch` would.
+        if self._always or (self._unlimited and self._open_from <= now < self._open_to):
+            # Nothing closes (or the station is open now, in the interval `_dispatch` last
+            # found, and has no daily limit): start on a free server if nobody waits, or join
+            # the queue if every server is busy, as `_dispatch` would.
             if not (self.q_general or self.q_green):
                 if job.green and self.free_green:
                     self._start(job, True, now)
@@ -250,8 +253,11 @@ class Station:
                     started[r] = now
             else:
                 self.rec.start(sids, now)
-            if job.held is not None:
-                job.release_held()
+            held = job.held
+            if held is not None:  # job.release_held(), inlined
+                job.held = None
+                for space in held:
+                    space.release(1.0)
         # call_later(self.env, self.service(job), self._finish, (job, green, now)), inlined
         heappush(self._queue, (now + self.service(job), NORMAL, next(self._eid),
                                Tick(self._finish, (job, green, now))))
@@ -285,20 +291,43 @@ class Station:
         if len(job.sids) > 1:
             self.rec.job(self.index, start, now, len(job.sids), 0.0)
 
-    def block_on_exit(self, can_leave: Callable[[Job, Callable[[], None]], bool]) -> None:
-        """Hold a server after service until ``can_leave(job, resume)`` finds room ahead.
+    def block_on_exit(self, can_leave: Callable[[Job, Callable[[Tick], None], Tick], bool]
+                      ) -> None:
+        """Hold a server after service until ``can_leave(job, resume, ev)`` finds room ahead.
 
         ``can_leave`` returns True when the job may go on now; otherwise it calls
-        ``resume()`` later, once the room is the job's. Only the last station of a node
-        whose vehicles may drive onto a link with finite space is set so.
+        ``resume(ev)`` later, once the room is the job's (``ev`` is the tick that ended the
+        service; nothing is allocated for a job that leaves at once). Only the last station
+        of a node whose vehicles may drive onto a link with finite space is set so.
         """
         self._can_leave = can_leave
+        self._resume = self._release_tick  # bound once, handed to every can_leave
         self._finish = self._finish_blocking
 
     def _finish_blocking(self, ev: Tick) -> None:
         job, green, start = ev._value
-        if self._can_leave(job, lambda: self._release(job, green, start)):
-            self._release(job, green, start)
+        if not self._can_leave(job, self._resume, ev):
+            return  # blocked: resume(ev) releases the server later
+        # self._release(job, green, start), inlined on this hot path
+        if green:
+            self.free_green += 1
+        else:
+            self.free_general += 1
+        now, lo = self.env._now, self._warmup  # self._served(job, start), inlined
+        if now >= lo:
+            self.vehicles += 1
+            self.busy_hours += now - start if start >= lo else now - lo
+        else:
+            self.vehicles_before += 1
+        if len(job.sids) > 1:
+            self.rec.job(self.index, start, now, len(job.sids), 0.0)
+        self.done(job)
+        if self.q_general or self.q_green:
+            self._dispatch()
+
+    def _release_tick(self, ev: Tick) -> None:
+        """Release the server of a job that was blocked, once room ahead is its."""
+        self._release(*ev._value)
 
     def _release(self, job: Job, green: bool, start: float) -> None:
         if green:
@@ -337,6 +366,9 @@ class DirectionRouter:
     def __init__(self, routes: dict, default: Station) -> None:
         self.routes, self.default = routes, default
         self.stations = [default] + [r for r in routes.values() if not isinstance(r, Quota)]
+        # each direction's arrive, looked up once (stations' arrive is never rebound)
+        self._arrive = {k: r.arrive for k, r in routes.items()}
+        self._default_arrive = default.arrive
 
     @property
     def done(self) -> Callable[[Job], None]:
@@ -350,7 +382,7 @@ class DirectionRouter:
 
     def arrive(self, job: Job) -> None:
         """Send a job to its direction's stage."""
-        self.routes.get(job.direction, self.default).arrive(job)
+        self._arrive.get(job.direction, self._default_arrive)(job)
 
 
 class Delay:
@@ -369,12 +401,16 @@ class Delay:
     def __init__(self, env: simpy.Environment, duration: Callable[[Job], float],
                  done: Callable[[Job], None], rec: Recorder) -> None:
         self.env, self.duration, self.done, self.rec = env, duration, done, rec
+        self._queue, self._eid = env._queue, env._eid  # for call_later, inlined in arrive
 
     def arrive(self, job: Job) -> None:
         """Start the delay of a job."""
+        now = self.env._now
         if not job.begun:
-            job.begin(self.rec, self.env._now)
-        call_later(self.env, self.duration(job), self._finish, job)
+            job.begin(self.rec, now)
+        # call_later(self.env, self.duration(job), self._finish, job), inlined
+        heappush(self._queue, (now + self.duration(job), NORMAL, next(self._eid),
+                               Tick(self._finish, job)))
 
     def _finish(self, ev: Tick) -> None:
         self.done(ev._value)
@@ -425,9 +461,32 @@ class Facility:
             elif conditions[i + 1] is None:
                 stage.done = stages[i + 1].arrive
             else:
-                stage.done = lambda job, k=i + 1: self._next_stage(k, job)
-        self._first = (stages[0].arrive if conditions[0] is None
-                       else lambda job: self._next_stage(0, job))
+                stage.done = self._chain(i + 1)
+        self._first = stages[0].arrive if conditions[0] is None else self._chain(0)
+
+    def _chain(self, position: int) -> Callable[[Job], None]:
+        """``self._next_stage(position, job)`` as one call, its stages looked up once.
+
+        The stages from ``position`` up to the first that every job passes, each with its
+        condition (None: always) and ``arrive``; a job no stage applies to leaves.
+        """
+        stages, conditions = self.stages, self.conditions
+        chain = []
+        for k in range(position, len(stages)):
+            chain.append((conditions[k], stages[k].arrive))
+            if conditions[k] is None:
+                break
+        chain = tuple(chain)
+        leave = self._leave
+
+        def next_stage(job: Job) -> None:
+            for when, arrive in chain:
+                if when is None or when(job):
+                    arrive(job)
+                    return
+            leave(job)
+
+        return next_stage
 
     def _open_visit(self, job: Job) -> float:
         """Mark the job arrived now and open its visit rows; return the time [h]."""
@@ -448,26 +507,56 @@ class Facility:
 
     def enter(self, job: Job) -> None:
         """A job arrives at the node."""
-        self._open_visit(job)
+        # self._open_visit(job), inlined on this hot path
+        job.arrived = now = self.env._now
+        job.begun = False
+        sids, rec = job.sids, self.rec
+        r = rec._visits
+        if len(sids) == 1 and r < rec._visit_room:  # rec.arrive(sids, index, now), inlined
+            sid = sids[0]
+            rec._visits = r + 1
+            rec.s_vrow[sid] = r
+            rec.v_sid[r] = sid
+            rec.v_node[r] = self.index
+            rec.v_arrived[r] = now
+        else:
+            rec.arrive(sids, self.index, now)
         if self.stages:
             self._first(job)
         else:
             self._leave(job)
 
-    def admit_with(self, admit: Callable[[Job, Callable[[], None]], bool]) -> None:
+    def admit_with(self, admit: Callable[[Job, Callable[[Job], None]], bool]) -> None:
         """Let vehicles in only when ``admit(job, proceed)`` finds room in the node's space.
 
-        ``admit`` returns True when the job may go on now; otherwise it calls ``proceed()``
-        later, once the room is the job's. The visit starts on arrival either way, so the
-        time spent waiting for room counts as waiting at the node.
+        ``admit`` returns True when the job may go on now; otherwise it calls
+        ``proceed(job)`` later, once the room is the job's. The visit starts on arrival
+        either way, so the time spent waiting for room counts as waiting at the node.
         """
         self._admit = admit
+        self._resume = self._proceed  # bound once, handed to every admit
         self.enter = self._enter_admitted
 
     def _enter_admitted(self, job: Job) -> None:
-        self._open_visit(job)
-        if self._admit(job, lambda: self._proceed(job)):
-            self._proceed(job)
+        # self._open_visit(job), inlined on this hot path
+        job.arrived = now = self.env._now
+        job.begun = False
+        sids, rec = job.sids, self.rec
+        r = rec._visits
+        if len(sids) == 1 and r < rec._visit_room:  # rec.arrive(sids, index, now), inlined
+            sid = sids[0]
+            rec._visits = r + 1
+            rec.s_vrow[sid] = r
+            rec.v_sid[r] = sid
+            rec.v_node[r] = self.index
+            rec.v_arrived[r] = now
+        else:
+            rec.arrive(sids, self.index, now)
+        if self._admit(job, self._resume):
+            if self.stages:  # self._proceed(job), inlined
+                self._first(job)
+            else:
+                self._leave(job)
 
     def _proceed(self, job: Job) -> None:
         if self.stages:
@@ -475,15 +564,18 @@ class Facility:
         else:
             self._leave(job)
 
-    def exit_with(self, can_leave: Callable[[Job, Callable[[], None]], bool]) -> None:
-        """Let vehicles leave only when ``can_leave(job, resume)`` finds room ahead.
+    def exit_with(self, can_leave: Callable[[Job, Callable[[object], None], object], bool]
+                  ) -> None:
+        """Let vehicles leave only when ``can_leave(job, resume, arg)`` finds room ahead.
 
         A station that may be a vehicle's last at this node keeps its server while the
         vehicle waits (blocking after service); after a stage without servers the vehicle
         just waits. ``can_leave`` returns True when the job may go on now; otherwise it calls
-        ``resume()`` later, once the room is the job's.
+        ``resume(arg)`` later, once the room is the job's. A job that already holds a place
+        ahead (``job.reserved``, taken while it held its server) leaves without asking.
         """
         self._can_leave = can_leave
+        self._leave_now = partial(Facility._leave, self)  # the unchecked leave, bound once
         self._leave = self._leave_checked
         stages, conditions = self.stages, self.conditions
         for i in range(len(stages) - 1, -1, -1):
@@ -494,17 +586,47 @@ class Facility:
                 if not later:
                     station.block_on_exit(can_leave)
                 else:
-                    station.block_on_exit(
-                        lambda job, resume, later=later: any(c(job) for c in later)
-                        or can_leave(job, resume))
+                    station.block_on_exit(self._unless(tuple(later), can_leave))
             if conditions[i] is None:
                 break  # every job passes stage i: no earlier stage can be a last one
         if stages:
             self._wire()
 
+    @staticmethod
+    def _unless(later: tuple, can_leave: Callable) -> Callable:
+        """``can_leave``, for a station a job leaves at once if a later stage applies to it.
+
+        Parameters
+        ----------
+        later : tuple of callable
+            Conditions of the later stages (``when(job)``).
+        can_leave : callable
+            ``can_leave(job, resume, arg)``, asked when no later stage applies.
+        """
+        def check(job: Job, resume: Callable, arg: object) -> bool:
+            for when in later:  # any(when(job) for when in later), without a generator
+                if when(job):
+                    return True
+            return can_leave(job, resume, arg)
+
+        return check
+
     def _leave_checked(self, job: Job) -> None:
-        if self._can_leave(job, lambda: Facility._leave(self, job)):
-            Facility._leave(self, job)
+        if job.reserved is None and not self._can_leave(job, self._leave_now, job):
+            return  # blocked: Facility._leave(self, job) is called once there is room
+        # Facility._leave(self, job), inlined on this hot path
+        now, rec = self.env._now, self.rec
+        if not job.begun:
+            job.begin(rec, now)
+        sids = job.sids
+        if len(sids) == 1:  # rec.depart(sids, now), inlined
+            rec.v_departed[rec.s_vrow[sids[0]]] = now
+        else:
+            rec.depart(sids, now)
+        job.regauge = False
+        if self.on_leave is not None:
+            self.on_leave(job)
+        self.leave(job)
 
     def _next_stage(self, position: int, job: Job) -> None:
         stages, conditions = self.stages, self.conditions

@@ -8,6 +8,7 @@ processes and on a Dask cluster.
 from __future__ import annotations
 
 import datetime as dt
+from array import array
 from collections.abc import Callable
 from heapq import heappush
 from zoneinfo import ZoneInfo
@@ -79,6 +80,7 @@ class _Reject:
 
 
 _UNLIMITED = 1 << 30
+_SHARE = (0.0, 1.0)  # a shipment's pre-cleared flag (0 or 1) as its job's pre-cleared share
 STALL_HOURS = 14 * 24.0
 """A full space whose vehicles have not moved for this long while open is deadlocked [h]."""
 _WATCH_EVERY_HOURS = 24.0
@@ -139,6 +141,9 @@ class CorridorModel:
         self._times: list[np.ndarray] = []
         self._track_clearance = any(isinstance(n, DryPortNode) for n in scenario.nodes.values())
         self._flow_units: list[float] = []
+        # units of each shipment (filled by _allocate); its __getitem__ is the ``units``
+        # handed to services and consolidators: self.units without a Python call
+        self._sid_units = array("d")
         self._flow_teu: list[bool] = []
         self._calendars: dict[str, OperatingCalendar] = {}
         self.stations: dict[str, list] = {k: [] for k in (
@@ -283,7 +288,7 @@ class CorridorModel:
             c_idx = self._station_row(f"{name}.consolidation", index, "consolidation", 0, None,
                                       con.train_capacity_teu)
             fac.add_stage(lambda done: Consolidator(
-                env, c_idx, con.train_capacity_teu, con.max_wait_hours, self.units,
+                env, c_idx, con.train_capacity_teu, con.max_wait_hours, self._sid_units.__getitem__,
                 self._next_step_key, done, rec))
         if isinstance(node, DryPortNode):
             fac.on_leave = self._mark_precleared
@@ -362,25 +367,30 @@ class CorridorModel:
                 f"space[{name}]", "node", name, None, float(node.space.vehicles), "vehicles",
                 cal)
 
-            def admit(job: Job, proceed: Callable[[], None]) -> bool:
+            def admit(job: Job, proceed: Callable[[Job], None]) -> bool:
                 space = own.get(job.direction, shared)
                 if space is None:
                     return True
                 if space.take(1.0):
-                    self._hold(job, space)
+                    held = job.held  # self._hold(job, space), inlined
+                    if held is None:
+                        job.held = [space]
+                    else:
+                        held.append(space)
                     return True
-                space.wait(1.0, lambda: (self._hold(job, space), proceed()), False)
+                space.wait(1.0, lambda: (self._hold(job, space), proceed(job)), False)
                 return False
         else:
             space = self._new_space(f"space[{name}]", "node", name, None, node.space.teu,
                                     "teu", cal)
 
-            def admit(job: Job, proceed: Callable[[], None]) -> bool:
+            def admit(job: Job, proceed: Callable[[Job], None]) -> bool:
                 teu = self._teu(job.sids)
                 if teu <= 0.0 or space.take(teu):
                     self._into_yard(job.sids, space)
                     return True
-                space.wait(teu, lambda: (self._into_yard(job.sids, space), proceed()), False)
+                space.wait(teu, lambda: (self._into_yard(job.sids, space), proceed(job)),
+                           False)
                 return False
 
             previous = fac.on_leave
@@ -434,8 +444,11 @@ class CorridorModel:
                 f"space[{u}→{v}]", "link", v, u, float(link.space.vehicles), "vehicles", cal)
         return self._link_spaces[key]
 
-    def _can_leave(self, job: Job, resume: Callable[[], None]) -> bool:
-        """Room on the job's next link (taken for it), or wait blocked until there is."""
+    def _can_leave(self, job: Job, resume: Callable[[object], None], arg: object) -> bool:
+        """Room on the job's next link (taken for it), or wait blocked until there is.
+
+        When blocked, ``resume(arg)`` is called once the room is the job's.
+        """
         if job.reserved is not None:
             return True
         sid = job.sids[0]
@@ -451,7 +464,7 @@ class CorridorModel:
         def granted() -> None:
             job.reserved = space
             self.rec.blocked(job.sids, self.env.now - job.blocked_since)
-            resume()
+            resume(arg)
 
         space.wait(1.0, granted, True)
         return False
@@ -544,8 +557,9 @@ class CorridorModel:
             times = (departure_times(link.departures, sc.start_utc, sc.horizon_hours)
                      if link.departures is not None and link.dispatch == "schedule" else None)
             self._services[key] = Service(
-                self.env, idx, link.capacity, travel, self.units, self.rec, departures=times,
-                when_full=link.dispatch == "when_full", max_wait_hours=link.max_wait_hours)
+                self.env, idx, link.capacity, travel, self._sid_units.__getitem__, self.rec,
+                departures=times, when_full=link.dispatch == "when_full",
+                max_wait_hours=link.max_wait_hours)
         return self._services[key]
 
     def _consolidates(self, node: str) -> bool:
@@ -649,6 +663,10 @@ class CorridorModel:
         flows = np.concatenate(self._rows) if n else np.empty(0, dtype=np.int32)
         created = np.concatenate(self._times) if n else np.empty(0)
         self.rec.allocate(flows, created)
+        self._flow = self.rec.s_flow  # each shipment's flows row, for advance
+        # in place: services and consolidators hold this array's __getitem__
+        self._sid_units.frombytes(
+            np.asarray(self._flow_units, dtype=np.float64)[flows].tobytes())
         self._pos = [-1] * n
         self._precleared = bytearray(n)
         first = 0
@@ -665,18 +683,19 @@ class CorridorModel:
         sids = job.sids
         if len(sids) == 1:
             sid = sids[0]
-            p = self._pos[sid] + 1
-            self._pos[sid] = p
+            pos = self._pos
+            pos[sid] = p = pos[sid] + 1
             if self._track_clearance:
-                job.precleared = float(self._precleared[sid])
-            self.flow_steps[self.rec.s_flow[sid]][p].enter(job)
+                job.precleared = _SHARE[self._precleared[sid]]  # float(0 or 1), no call
+            self.flow_steps[self._flow[sid]][p].enter(job)
             return
         pos, flow_steps, flow = self._pos, self.flow_steps, self.rec.s_flow
-        ps = [pos[sid] + 1 for sid in sids]
-        for sid, p in zip(sids, ps):  # noqa: B905 (same length by construction)
+        targets: list = []  # the next step of each shipment's route, in one pass
+        append = targets.append
+        for sid in sids:
+            p = pos[sid] + 1
             pos[sid] = p
-        # the step at position p of each shipment's route
-        targets = [flow_steps[flow[sid]][p] for sid, p in zip(sids, ps)]  # noqa: B905
+            append(flow_steps[flow[sid]][p])
         first = targets[0]
         if targets.count(first) == len(targets):  # the common case: all go on together
             groups = ((first, sids),)
@@ -698,7 +717,8 @@ class CorridorModel:
             if reserved is not None and getattr(step, "space", None) is reserved:
                 part.reserved, reserved = reserved, None
             if self._track_clearance:
-                part.precleared = sum(self._precleared[s] for s in members) / len(members)
+                # the share of its loads pre-cleared (a sum of 0/1 flags, without a generator)
+                part.precleared = sum(map(self._precleared.__getitem__, members)) / len(members)
             step.enter(part)
 
     def run(self) -> ReplicationData:
@@ -731,24 +751,32 @@ class CorridorModel:
 class _Source:
     """Releases a flow's shipments at their pre-drawn creation times, one event each."""
 
-    __slots__ = ("model", "first", "end", "created", "green", "commodity", "sid")
+    __slots__ = ("model", "first", "end", "created", "green", "commodity", "sid", "env",
+                 "pos", "flow", "flow_steps", "_next")
 
     def __init__(self, model: CorridorModel, first: int, count: int, green: bool,
                  commodity: int) -> None:
         self.model, self.first, self.end, self.green = model, first, first + count, green
         self.created = model.rec.s_created  # creation times, drawn before the run
         self.commodity, self.sid = commodity, first
+        self.env = model.env
+        # for model.advance, inlined in _arrive (the model keeps these lists for the run)
+        self.pos, self.flow, self.flow_steps = model._pos, model.rec.s_flow, model.flow_steps
+        self._next = self._arrive  # bound once, scheduled for every shipment
         call_later(model.env, self.created[first], self._arrive)
 
     def _arrive(self, tick: Tick) -> None:
-        model, sid = self.model, self.sid
+        sid = self.sid
         self.sid = sid + 1
         if sid + 1 < self.end:  # call_later(env, created - now, self._arrive), inlined
-            env = model.env
+            env = self.env
             now = env._now
             heappush(env._queue, (now + (self.created[sid + 1] - now), NORMAL, next(env._eid),
-                                  Tick(self._arrive, None)))
-        model.advance(Job([sid], self.green, self.commodity))
+                                  Tick(self._next, None)))
+        # model.advance(Job([sid], green, commodity)), inlined: a new shipment goes to the
+        # first step of its route (position 0), not pre-cleared (Job's default 0.0)
+        self.pos[sid] = 0
+        self.flow_steps[self.flow[sid]][0].enter(Job([sid], self.green, self.commodity))
 
 
 def simulate(scenario: Scenario, replication: int = 0, seed: int | None = None

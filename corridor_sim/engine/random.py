@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator
-from itertools import repeat
+from itertools import chain, repeat
 
 import numpy as np
 
@@ -48,9 +48,13 @@ def stream(seed: int, replication: int, name: str) -> np.random.Generator:
 
 
 def _batched(draw_batch: Callable[[], np.ndarray]) -> Iterator[float]:
-    """Numbers one at a time from ``draw_batch()`` batches, drawn when the last runs out."""
-    while True:
-        yield from draw_batch().tolist()
+    """Numbers one at a time from ``draw_batch()`` batches, drawn when the last runs out.
+
+    A chain of the batches' lists: each number is one C-level ``__next__`` (a generator's
+    ``yield from`` resumes a Python frame per number); ``iter(f, None)`` calls ``f`` for the
+    next batch only once the chain has used up the last.
+    """
+    return chain.from_iterable(iter(lambda: draw_batch().tolist(), None))
 
 
 class Sampler:

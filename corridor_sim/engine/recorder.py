@@ -123,12 +123,14 @@ class Recorder:
         if end > self._visit_room:
             self._grow_visits(end)
         self._visits = end
-        vrow, v_sid, v_node, v_arrived = self.s_vrow, self.v_sid, self.v_node, self.v_arrived
+        n = end - r
+        # rows r..end-1 at once (C-level slice copies); only s_vrow needs a Python loop
+        self.v_sid[r:end] = array("q", sids)
+        self.v_node[r:end] = array("i", (node,)) * n
+        self.v_arrived[r:end] = array("d", (now,)) * n
+        vrow = self.s_vrow
         for sid in sids:
             vrow[sid] = r
-            v_sid[r] = sid
-            v_node[r] = node
-            v_arrived[r] = now
             r += 1
 
     def _grow_visits(self, need: int) -> None:

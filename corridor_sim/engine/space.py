@@ -89,8 +89,14 @@ class Space:
         if self.waiters or not (self.used + amount <= self.capacity + _EPS
                                 or (self.oversize and self.used <= _EPS)):  # _fits, inlined
             return False
-        self.used += amount
-        self._record()
+        self.used = used = self.used + amount
+        # self._record(), inlined: a record per change
+        rec, blocked = self.rec, self.blocked
+        rec.o_space.append(self.index)
+        rec.o_time.append(self.env._now)
+        rec.o_used.append(used)
+        rec.o_approach.append(len(self.waiters) - blocked)
+        rec.o_blocked.append(blocked)
         return True
 
     def wait(self, amount: float, granted: Callable[[], None], blocked: bool) -> None:
@@ -114,12 +120,19 @@ class Space:
     def release(self, amount: float) -> None:
         """Give back room; waiters that now fit are granted it, in order."""
         used = self.used - amount
-        self.used = used if used > _EPS else 0.0
-        self.last_move = self.env._now
-        if self.waiters and not self._granting:
+        self.used = used = used if used > _EPS else 0.0
+        self.last_move = now = self.env._now
+        waiters = self.waiters
+        if waiters and not self._granting:
             self._granting = True
             call_later(self.env, 0.0, self._grant)
-        self._record()
+        # self._record(), inlined: a record per change
+        rec, blocked = self.rec, self.blocked
+        rec.o_space.append(self.index)
+        rec.o_time.append(now)
+        rec.o_used.append(used)
+        rec.o_approach.append(len(waiters) - blocked)
+        rec.o_blocked.append(blocked)
 
     def _grant(self, ev: Tick) -> None:
         self._granting = False
@@ -165,7 +178,12 @@ class SpacedLink:
         elif not space.take(1.0):
             space.wait(1.0, lambda: self._go(job), False)
             return
-        self._go(job)
+        held = job.held  # self._go(job), inlined
+        if held is None:
+            job.held = [space]
+        else:
+            held.append(space)
+        self.inner.enter(job)
 
     def _go(self, job: Job) -> None:
         if job.held is None:

@@ -8,16 +8,19 @@ from __future__ import annotations
 import datetime as dt
 from collections import deque
 from collections.abc import Callable
+from heapq import heappush
 from zoneinfo import ZoneInfo
 
 import simpy
 
 from ..scenario.schema import WEEKDAYS, Departures, clock_hours
-from .events import Tick, call_later
+from .events import NORMAL, Tick, call_later
 from .facilities import Job
 from .recorder import Recorder
 
 __all__ = ["Service", "Travel", "departure_times"]
+
+_INF = float("inf")
 
 
 def departure_times(dep: Departures, start_utc: dt.datetime, horizon_hours: float
@@ -77,15 +80,18 @@ class Travel:
         The link breaks gauge: arriving jobs are marked for transshipment.
     """
 
-    __slots__ = ("env", "sample", "advance", "regauge")
+    __slots__ = ("env", "sample", "advance", "regauge", "_queue", "_eid")
 
     def __init__(self, env: simpy.Environment, sample: Callable[[], float],
                  advance: Callable[[Job], None], regauge: bool = False) -> None:
         self.env, self.sample, self.advance, self.regauge = env, sample, advance, regauge
+        self._queue, self._eid = env._queue, env._eid  # for call_later, inlined in enter
 
     def enter(self, job: Job) -> None:
         """A vehicle sets off."""
-        call_later(self.env, self.sample(), self._arrive, job)
+        # call_later(self.env, self.sample(), self._arrive, job), inlined
+        heappush(self._queue, (self.env._now + self.sample(), NORMAL, next(self._eid),
+                               Tick(self._arrive, job)))
 
     def _arrive(self, ev: Tick) -> None:
         job = ev._value
@@ -141,18 +147,25 @@ class Service:
 
     def enter(self, job: Job) -> None:
         """Loads of a job join the queue for the next vehicle."""
-        now, units, commodity = self.env._now, self.units, job.commodity
-        append = (self.q_green if job.green else self.q_general).append
-        waiting = self.waiting_units
-        for sid in job.sids:
-            u = units(sid)
-            append((sid, now, commodity, u))
-            waiting += u
-        self.waiting_units = waiting
+        now, sids = self.env._now, job.sids
+        queue = self.q_green if job.green else self.q_general
+        if len(sids) == 1:  # a truck's one load: the loop below without the loop
+            sid = sids[0]
+            u = self.units(sid)
+            queue.append((sid, now, job.commodity, u))
+            self.waiting_units += u
+        else:
+            units, commodity, append = self.units, job.commodity, queue.append
+            waiting = self.waiting_units
+            for sid in sids:
+                u = units(sid)
+                append((sid, now, commodity, u))
+                waiting += u
+            self.waiting_units = waiting
         if self.when_full:
             while self.waiting_units >= self.capacity - 1e-9:
                 self._depart()
-            if self.max_wait is not None and self._due == float("inf") and (
+            if self.max_wait is not None and self._due == _INF and (
                     self.q_green or self.q_general):
                 self._timer(self._oldest() + self.max_wait)
 
@@ -190,18 +203,22 @@ class Service:
         queued: list[float] = []
         load, green, commodity = 0.0, False, -1
         room = self.capacity + 1e-9
+        add_sid, add_queued = sids.append, queued.append
         for q in (self.q_green, self.q_general):
+            taken = len(sids)
             while q:
-                u = q[0][3]
+                entry = q[0]  # (shipment, time queued, commodity, units)
+                u = entry[3]
                 if load + u > room:
                     break
-                sid, t, c, _ = q.popleft()
+                q.popleft()
                 if not sids:
-                    commodity = c
-                queued.append(t)
-                sids.append(sid)
+                    commodity = entry[2]
+                add_queued(entry[1])
+                add_sid(entry[0])
                 load += u
-                green = green or q is self.q_green
+            if q is self.q_green and len(sids) > taken:
+                green = True  # it carries a green-corridor load
             if q:
                 break  # the vehicle is full: later queues wait too
         self.waiting_units -= load
