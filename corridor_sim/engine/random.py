@@ -78,8 +78,8 @@ class Sampler:
 
     Notes
     -----
-    A sampler lives inside one replication's model: it holds a generator, so it cannot be
-    pickled or deep-copied (a model is built where it runs, never shipped).
+    A sampler lives inside one replication's model: it holds an iterator over a closure, so
+    it cannot be pickled or deep-copied (a model is built where it runs, never shipped).
     """
 
     __slots__ = ("draw",)
