@@ -263,33 +263,9 @@ class Station:
                                Tick(self._finish, (job, green, now))))
 
     def _finish(self, ev: Tick) -> None:
+        """A service ended: the job goes on and frees its server."""
         job, green, start = ev._value
-        if green:
-            self.free_green += 1
-        else:
-            self.free_general += 1
-        now, lo = self.env._now, self._warmup  # self._served(job, start), inlined
-        if now >= lo:
-            self.vehicles += 1
-            self.busy_hours += now - start if start >= lo else now - lo
-        else:
-            self.vehicles_before += 1
-        if len(job.sids) > 1:
-            self.rec.job(self.index, start, now, len(job.sids), 0.0)
-        self.done(job)
-        if self.q_general or self.q_green:
-            self._dispatch()
-
-    def _served(self, job: Job, start: float) -> None:
-        """Count a job served from ``start`` to now; a train or flight also gets a job row."""
-        now, lo = self.env._now, self._warmup
-        if now >= lo:
-            self.vehicles += 1
-            self.busy_hours += now - start if start >= lo else now - lo
-        else:
-            self.vehicles_before += 1
-        if len(job.sids) > 1:
-            self.rec.job(self.index, start, now, len(job.sids), 0.0)
+        self._release(job, green, start)
 
     def block_on_exit(self, can_leave: Callable[[Job, Callable[[Tick], None], Tick], bool]
                       ) -> None:
@@ -306,14 +282,25 @@ class Station:
 
     def _finish_blocking(self, ev: Tick) -> None:
         job, green, start = ev._value
-        if not self._can_leave(job, self._resume, ev):
-            return  # blocked: resume(ev) releases the server later
-        # self._release(job, green, start), inlined on this hot path
+        if self._can_leave(job, self._resume, ev):
+            self._release(job, green, start)
+        # else blocked: resume(ev) releases the server later
+
+    def _release_tick(self, ev: Tick) -> None:
+        """Release the server of a job that was blocked, once room ahead is its."""
+        self._release(*ev._value)
+
+    def _release(self, job: Job, green: bool, start: float) -> None:
+        """Free the job's server, count it served from ``start`` to now, and send it on.
+
+        Busy time counts from ``start`` or the end of the warm-up, whichever is later; a
+        train or flight also gets a job row.
+        """
         if green:
             self.free_green += 1
         else:
             self.free_general += 1
-        now, lo = self.env._now, self._warmup  # self._served(job, start), inlined
+        now, lo = self.env._now, self._warmup
         if now >= lo:
             self.vehicles += 1
             self.busy_hours += now - start if start >= lo else now - lo
@@ -321,20 +308,6 @@ class Station:
             self.vehicles_before += 1
         if len(job.sids) > 1:
             self.rec.job(self.index, start, now, len(job.sids), 0.0)
-        self.done(job)
-        if self.q_general or self.q_green:
-            self._dispatch()
-
-    def _release_tick(self, ev: Tick) -> None:
-        """Release the server of a job that was blocked, once room ahead is its."""
-        self._release(*ev._value)
-
-    def _release(self, job: Job, green: bool, start: float) -> None:
-        if green:
-            self.free_green += 1
-        else:
-            self.free_general += 1
-        self._served(job, start)
         self.done(job)
         if self.q_general or self.q_green:
             self._dispatch()
@@ -447,8 +420,7 @@ class Facility:
         when : callable, optional
             ``when(job)``: the stage applies only to jobs for which it is true.
         """
-        position = len(self.stages)
-        self.stages.append(make(lambda job: self._next_stage(position + 1, job)))
+        self.stages.append(make(self._leave))  # its `done` is set by _wire, below
         self.conditions.append(when)
         self._wire()
 
@@ -465,7 +437,7 @@ class Facility:
         self._first = stages[0].arrive if conditions[0] is None else self._chain(0)
 
     def _chain(self, position: int) -> Callable[[Job], None]:
-        """``self._next_stage(position, job)`` as one call, its stages looked up once.
+        """The callback that sends a job to the first stage from ``position`` that applies.
 
         The stages from ``position`` up to the first that every job passes, each with its
         condition (None: always) and ``arrive``; a job no stage applies to leaves.
@@ -507,20 +479,7 @@ class Facility:
 
     def enter(self, job: Job) -> None:
         """A job arrives at the node."""
-        # self._open_visit(job), inlined on this hot path
-        job.arrived = now = self.env._now
-        job.begun = False
-        sids, rec = job.sids, self.rec
-        r = rec._visits
-        if len(sids) == 1 and r < rec._visit_room:  # rec.arrive(sids, index, now), inlined
-            sid = sids[0]
-            rec._visits = r + 1
-            rec.s_vrow[sid] = r
-            rec.v_sid[r] = sid
-            rec.v_node[r] = self.index
-            rec.v_arrived[r] = now
-        else:
-            rec.arrive(sids, self.index, now)
+        self._open_visit(job)
         if self.stages:
             self._first(job)
         else:
@@ -538,25 +497,9 @@ class Facility:
         self.enter = self._enter_admitted
 
     def _enter_admitted(self, job: Job) -> None:
-        # self._open_visit(job), inlined on this hot path
-        job.arrived = now = self.env._now
-        job.begun = False
-        sids, rec = job.sids, self.rec
-        r = rec._visits
-        if len(sids) == 1 and r < rec._visit_room:  # rec.arrive(sids, index, now), inlined
-            sid = sids[0]
-            rec._visits = r + 1
-            rec.s_vrow[sid] = r
-            rec.v_sid[r] = sid
-            rec.v_node[r] = self.index
-            rec.v_arrived[r] = now
-        else:
-            rec.arrive(sids, self.index, now)
+        self._open_visit(job)
         if self._admit(job, self._resume):
-            if self.stages:  # self._proceed(job), inlined
-                self._first(job)
-            else:
-                self._leave(job)
+            self._proceed(job)
 
     def _proceed(self, job: Job) -> None:
         if self.stages:
@@ -612,31 +555,9 @@ class Facility:
         return check
 
     def _leave_checked(self, job: Job) -> None:
-        if job.reserved is None and not self._can_leave(job, self._leave_now, job):
-            return  # blocked: Facility._leave(self, job) is called once there is room
-        # Facility._leave(self, job), inlined on this hot path
-        now, rec = self.env._now, self.rec
-        if not job.begun:
-            job.begin(rec, now)
-        sids = job.sids
-        if len(sids) == 1:  # rec.depart(sids, now), inlined
-            rec.v_departed[rec.s_vrow[sids[0]]] = now
-        else:
-            rec.depart(sids, now)
-        job.regauge = False
-        if self.on_leave is not None:
-            self.on_leave(job)
-        self.leave(job)
-
-    def _next_stage(self, position: int, job: Job) -> None:
-        stages, conditions = self.stages, self.conditions
-        while position < len(stages):
-            when = conditions[position]
-            if when is None or when(job):
-                stages[position].arrive(job)
-                return
-            position += 1
-        self._leave(job)
+        if job.reserved is not None or self._can_leave(job, self._leave_now, job):
+            self._leave_now(job)
+        # else blocked: Facility._leave(self, job) is called once there is room
 
     def _leave(self, job: Job) -> None:
         now, rec = self.env._now, self.rec
