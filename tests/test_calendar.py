@@ -556,3 +556,27 @@ def test_bad_holiday_setting_in_a_file_names_file_line_and_key(tmp_path):
     text = str(err.value)
     assert "bad.yaml:4" in text and "calendars.kz_road_24h" in text
     assert "2025-10-05 in open_dates is not a closure day of CN, KZ" in text
+
+
+def test_open_interval_and_day_bounds_agree_with_the_point_lookups():
+    import datetime as dt
+
+    import numpy as np
+
+    from corridor_sim.engine.calendar import OperatingCalendar
+    from corridor_sim.scenario.schema import Calendar
+
+    start = dt.datetime(2025, 3, 25, tzinfo=dt.timezone.utc)  # across a DST change
+    cal = OperatingCalendar(Calendar(shifts=[{"days": ["mon", "tue", "wed", "thu", "fri"],
+                                              "open": "08:00", "close": "20:00"}],
+                                     timezone="Europe/Berlin",
+                                     closed_dates=[dt.date(2025, 3, 28)]), start, 24 * 20)
+    for t in np.arange(-30.0, 24 * 22, 0.7).tolist():
+        interval = cal.open_interval(t)
+        assert (interval is not None) == cal.is_open(t)
+        if interval is not None:
+            assert interval[0] <= t < interval[1]
+            assert cal.is_open(interval[0]) and not cal.is_open(interval[1])
+        day, lo, hi = cal.day_bounds(t)
+        assert day == cal.day_index(t) and lo <= t < hi
+        assert cal.day_index(hi) == day + 1 or hi == float("inf")

@@ -259,16 +259,23 @@ def test_a_second_stage_breaks_the_cycle():
     scenario_from_dict(data)  # accepted
 
 
-def test_watchdog_reports_a_deadlock_instead_of_running_on():
+def deadlocking_scenario() -> Scenario:
+    """Two-way traffic over a strip of 2 with blocking on both sides: it deadlocks.
+
+    Built from the schema alone: the validator would refuse it.
+    """
     data = closure_scenario(strip=2)
     data["horizon_days"] = 60
     for link in data["links"]:
         link["bidirectional"] = True
     data["demand"].append({"origin": "d", "destination": "o", "commodity": "g",
                            "per_day": 100})
-    sc = Scenario.model_validate(data)  # the schema alone: the validator would refuse it
+    return Scenario.model_validate(data)
+
+
+def test_watchdog_reports_a_deadlock_instead_of_running_on():
     with pytest.raises(DeadlockError, match=r"no progress .* vehicles waiting at space\["):
-        simulate(sc, 0, seed=1)
+        simulate(deadlocking_scenario(), 0, seed=1)
 
 
 def test_origin_waits_on_the_approach_road():
@@ -393,13 +400,7 @@ def test_a_deadlocked_replication_is_freed_by_the_next():
     from corridor_sim.engine import model as engine_model
     from corridor_sim.replication import run_replication
 
-    data = closure_scenario(strip=2)
-    data["horizon_days"] = 60
-    for link in data["links"]:
-        link["bidirectional"] = True
-    data["demand"].append({"origin": "d", "destination": "o", "commodity": "g",
-                           "per_day": 100})
-    stuck = Scenario.model_validate(data)
+    stuck = deadlocking_scenario()
     models = []
     build = engine_model.CorridorModel.__init__
 

@@ -130,6 +130,16 @@ class OperatingCalendar:
         """The open interval [start, end) that model time ``t`` falls in [h], or None if closed.
 
         A caller may keep it and skip the look-up while its time stays inside.
+
+        Parameters
+        ----------
+        t : float
+            Model time [h].
+
+        Returns
+        -------
+        tuple of float or None
+            ``(start, end)`` [h]; ``(-inf, inf)`` for an always-open calendar.
         """
         if self.always_open:
             return (-float("inf"), float("inf"))
@@ -139,9 +149,20 @@ class OperatingCalendar:
         return None
 
     def day_bounds(self, t: float) -> tuple[int, float, float]:
-        """The local day ``t`` falls in: (``day_index(t)``, its start, the next day's start) [h].
+        """The local day ``t`` falls in: (``day_index(t)``, its start, the next day's start).
 
         A caller may keep it and skip the look-up while its time stays inside.
+
+        Parameters
+        ----------
+        t : float
+            Model time [h].
+
+        Returns
+        -------
+        tuple of (int, float, float)
+            The day's index, and the model times [h] of its local midnight and the next
+            (``-inf`` before the table's first day, ``inf`` past its last).
         """
         i = self.day_index(t)
         lo = self._midnights[i] if i >= 0 else -float("inf")
